@@ -49,22 +49,26 @@ benches: $(BENCH_BIN) $(BUILD)/ildiff
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libildiff.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/ildiff: $(CLI_OBJ) $(BUILD)/libildiff.a
-	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+	@echo "LD $@"
+	@$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libildiff.a tests/check.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libildiff.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libildiff.a $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libildiff.a $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libildiff.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libildiff.a $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) $< $(BUILD)/libildiff.a $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
 setup:
 	./scripts/setup.sh

@@ -80,7 +80,7 @@ static inline int check_done(void)
 }
 
 /* Directory helpers from the environment tests/run.sh sets. */
-static const char *check_env(const char *name, const char *fallback)
+static inline const char *check_env(const char *name, const char *fallback)
 {
     const char *v = getenv(name);
     return v && *v ? v : fallback;

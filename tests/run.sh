@@ -69,6 +69,7 @@ run_suite build release
 
 if [ "$QUICK" = 0 ]; then
     build BUILD=build-asan SAN=1
+    export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     export ILDIFF_SANITIZED=1
     run_suite build-asan asan

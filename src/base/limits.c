@@ -31,7 +31,9 @@ ildiff_status ild_check_dims(const ildiff_limits *limits, int64_t width, int64_t
     if (frames > l->max_frames)
         return ild_fail(ILDIFF_ERR_LIMIT, "frame count %lld exceeds limit %d (raise with --max-frames)", (long long)frames,
                         l->max_frames);
-    if (width * height * frames > l->max_total_pixels)
+    /* each factor is now <= 2^31, but the product of three can still overflow int64 */
+    int64_t pixels;
+    if (__builtin_mul_overflow(width * height, frames, &pixels) || pixels > l->max_total_pixels)
         return ild_fail(ILDIFF_ERR_LIMIT, "%lldx%lld x %lld frames exceeds the pixel limit %lld (raise with --max-pixels)",
                         (long long)width, (long long)height, (long long)frames, (long long)l->max_total_pixels);
     return ILDIFF_OK;

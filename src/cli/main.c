@@ -12,6 +12,8 @@ typedef struct command {
 static const command commands[] = {
     {"info", cli_info, "describe an animation: format, size, frames, timing, alpha, loop"},
     {"convert", cli_convert, "convert between sticker formats, or for a platform with --preset"},
+    {"eval", cli_eval, "score a matting method on a sample set: PSNR, SSIM, RVM metrics, hole, collapse"},
+    {"dataset", cli_dataset, "build a TASD-style sticker corpus, print its statistics, export a split"},
 };
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 

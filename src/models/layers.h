@@ -1,0 +1,106 @@
+/*
+ * layers.h: what every model of src/models/ is built from: the activation arena (one planned allocation per model),
+ * parameterised layers that register their tensors in an nn_params table under PyTorch state-dict names, and the
+ * layout helpers the engine does not have (channel/axis transposes).
+ *
+ * Planning (llm.c's "fill in sizes, then point"): a model's plan function walks its layers twice with the same
+ * arena. In the measuring pass (arena->acts == NULL) mdl_take only counts; mdl_arena_alloc then allocates the
+ * counted floats once (plus as many for the activation gradients when training) and rewinds; the second pass
+ * hands out the same offsets, now as pointers. Every activation has a gradient twin at the same offset, so one
+ * memset (mdl_arena_zero_grads) clears all of them before a backward pass, and ops accumulate (+=) as nn.h says.
+ *
+ * Layers keep their weights' pointers (bound by nn_params_alloc) and, for convolutions, a oneDNN plan for the
+ * planned input shape. Shapes are the callers' contract; only plan functions (allocation, oneDNN) can fail.
+ *
+ * Letters: N batch, C channels, D frames, H, W height and width, S = D*H*W positions.
+ */
+#ifndef ILDIFF_MODELS_LAYERS_H
+#define ILDIFF_MODELS_LAYERS_H
+
+#include "ildiff.h"
+#include "nn/conv.h"
+#include "nn/params.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- activation arena ---- */
+
+typedef struct mdl_arena {
+    float *acts;   /* (floats) activations; NULL while measuring */
+    float *grads;  /* (floats) their gradients; NULL while measuring or for inference */
+    size_t used;   /* floats handed out so far in this pass */
+    size_t floats; /* size of the allocated blocks */
+    bool train;    /* allocate gradients too */
+} mdl_arena;
+
+/* Hands out n floats (rounded up to 16, 64-byte aligned): *x gets the activation, *dx (may be NULL) its gradient
+ * (NULL unless training). While measuring both are NULL. */
+void mdl_take(mdl_arena *a, size_t n, float **x, float **dx);
+/* Allocates the counted floats (zeroed) and rewinds for the pointing pass. Frees an earlier allocation first.
+ * ILDIFF_ERR_NOMEM on failure. */
+ildiff_status mdl_arena_alloc(mdl_arena *a);
+/* Frees both blocks and resets the arena to measuring (keeps `train`). NULL is allowed. */
+void mdl_arena_free(mdl_arena *a);
+/* Zeroes every activation gradient (one memset). */
+void mdl_arena_zero_grads(mdl_arena *a);
+
+/* ---- parameter names ---- */
+
+/* Registers "<prefix><name>" (e.g. prefix "decoder.", name "conv_in.weight") with nn_params_add. */
+ildiff_status mdl_param(nn_params *p, const char *prefix, const char *name, int ndim, const int64_t *shape,
+                        unsigned flags, float **w, float **dw);
+
+/* ---- convolution layer (conv2d or conv3d, groups 1, zero padding K/2) ---- */
+
+typedef struct mdl_conv {
+    int64_t C, OC, K, stride;
+    bool bias, is3d;
+    float *w, *b;         /* (OC, C, K, K[, K]), (OC) or NULL */
+    float *dw, *db;
+    nn_conv_shape s;      /* the planned input shape */
+    nn_conv2d_plan *plan; /* oneDNN plan for s (nn_conv3d_plan is the same type) */
+} mdl_conv;
+
+/* Registers "<prefix><name>.weight" (decayed) and, with bias, "<prefix><name>.bias". */
+ildiff_status mdl_conv_add(mdl_conv *c, nn_params *p, const char *prefix, const char *name, int64_t C, int64_t OC,
+                           int64_t K, int64_t stride, bool bias, bool is3d);
+/* Makes the plan for input (N, C, D, H, W) (D = 1 for conv2d); keeps the current plan if the shape is the same.
+ * Fails like nn_conv2d_plan_new. */
+ildiff_status mdl_conv_plan(mdl_conv *c, int64_t N, int64_t D, int64_t H, int64_t W);
+/* Output size of a spatial dimension of length `in`. */
+int64_t mdl_conv_out(const mdl_conv *c, int64_t in);
+void mdl_conv_forward(mdl_conv *c, float *out, const float *inp);
+/* Accumulates into dinp (may be NULL) and the weight gradients (skipped when `frozen`). */
+void mdl_conv_backward(mdl_conv *c, float *dinp, const float *dout, const float *inp, bool frozen);
+void mdl_conv_free(mdl_conv *c);
+
+/* ---- normalisation and linear layers: parameters only; the ops of nn/norm.h and nn/linear.h take them ---- */
+
+typedef struct mdl_norm {
+    int64_t C, G;  /* channels and groups (G unused for LayerNorm) */
+    float eps;
+    float *w, *b, *dw, *db; /* (C) each */
+} mdl_norm;
+
+/* Registers "<prefix><name>.weight" and "<prefix><name>.bias", (C) each, not decayed. */
+ildiff_status mdl_norm_add(mdl_norm *n, nn_params *p, const char *prefix, const char *name, int64_t C, int64_t G,
+                           float eps);
+
+typedef struct mdl_linear {
+    int64_t in, out;
+    float *w, *b, *dw, *db; /* (out, in), (out) */
+} mdl_linear;
+
+/* Registers "<prefix><name>.weight" (decayed) and "<prefix><name>.bias". */
+ildiff_status mdl_linear_add(mdl_linear *l, nn_params *p, const char *prefix, const char *name, int64_t in,
+                             int64_t out);
+
+/* ---- layout helpers ---- */
+
+/* out (N, B, A, S) = inp (N, A, B, S) with the middle axes swapped; with `accumulate` out += instead of =.
+ * NCHW -> tokens (N, HW, C) is (A = C, B = HW, S = 1); (N, T, C, HW) -> (N, C, T, HW) is (A = T, B = C, S = HW). */
+void mdl_swap_axes(float *out, const float *inp, int64_t N, int64_t A, int64_t B, int64_t S, bool accumulate);
+
+#endif
