@@ -7,7 +7,7 @@
 BUILD ?= build
 CC ?= cc
 PKGS := libwebp libwebpmux libwebpdemux libpng libjpeg zlib libavformat libavcodec libavutil libswscale \
-        rlottie librsvg-2.0 cairo libcjson openblas
+        rlottie librsvg-2.0 cairo libcjson openblas ompi-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgif -ldnnl -lm -lpthread
 
@@ -22,7 +22,7 @@ else
   LDSAN :=
 endif
 ifeq ($(NO_OMP),1)
-  OMP :=
+  OMP := -fopenmp-simd -Wno-unknown-pragmas
 else
   OMP := -fopenmp
 endif
@@ -40,7 +40,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib tests benches check check-release check-asan demo fuzz bench clean fixtures setup
+.PHONY: all lib tests benches check check-release check-asan demo fuzz bench clean fixtures setup paper
 all: $(BUILD)/ildiff $(BUILD)/libildiff.a
 
 lib: $(BUILD)/libildiff.a
@@ -95,3 +95,13 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# `make paper`: the paper's tables and figures (`ildiff paper`, src/eval/paper.h) into PAPER_OUT on the default test
+# set PAPER_SAMPLES: TASD-T (PAPER_COUNT samples of test-split icons covering the trigger words), the `ildiff dataset
+# export` of the corpus PAPER_CORPUS, as scripts/build_corpus.sh makes them; made here first when missing.
+PAPER_SAMPLES ?= corpus/tasd-t-eval
+PAPER_CORPUS ?= corpus/tasd-t
+PAPER_OUT ?= report
+PAPER_COUNT ?= 200
+paper: all
+	@if [ ! -d $(PAPER_SAMPLES) ]; then $(BUILD)/ildiff dataset build --split test --cover --count $(PAPER_COUNT) --seed 2024 --size 512 --out $(PAPER_CORPUS) --quiet && rm -rf $(PAPER_SAMPLES).tmp && $(BUILD)/ildiff dataset export --corpus $(PAPER_CORPUS) --split test --out $(PAPER_SAMPLES).tmp && mv $(PAPER_SAMPLES).tmp $(PAPER_SAMPLES) || exit 1; fi; $(BUILD)/ildiff paper --samples $(PAPER_SAMPLES) --out $(PAPER_OUT) --threads 2 $$([ -f $(PAPER_CORPUS)/manifest.jsonl ] && echo --corpus $(PAPER_CORPUS))

@@ -4,16 +4,19 @@
  * convolutions, counting 2*N*OC*C*K^d*out per pass and three passes for forward+backward; GB/s of nominal
  * traffic for memory-bound ops) and the fraction of the measured FMA peak (peak.c). A benchmark, not a test.
  *
- *     bench_ops [--threads 1,2] [--runs 5] [--filter conv2d] [--torch torch.tsv] [--list]
+ *     bench_ops [--threads 1,2] [--runs 5] [--filter conv2d] [--clock wall|cpu] [--torch torch.tsv] [--list]
+ *
+ * --clock cpu times 1-thread runs by the process CPU time instead of wall time (for a shared, busy machine).
  *
  * --list prints the cases as TSV (name kind N C OC D H W K stride pad G) for bench/ref_ops_torch.py, which times
  * PyTorch on the same shapes and writes lines "name<TAB>threads<TAB>setting<TAB>fwd_ms<TAB>fwdbwd_ms" (setting
- * "default" or "best"). Given that file with --torch, each row also shows PyTorch's times and our speedups, and
- * the run ends with one line:
+ * "default" or "best"). Given that file with --torch, each row also shows our speedups (PyTorch time / ours,
+ * forward / forward+backward) over PyTorch as people run it and over its best setting (the faster of the two
+ * settings, per pass), and the run ends with one line:
  *     ops: min speedup vs pytorch-best X.XX, vs pytorch-default Y.YY, min conv fraction of peak Z.ZZ
  *
  * The table of cases is `cases[]`; a new op family adds its kind to `kinds[]` (setup, forward, forward+backward,
- * work counts, teardown) and its shapes to `cases[]`.
+ * work counts, teardown) and its shapes to `cases[]` (the linear/attention/ViT families do so from ops_attn.c).
  */
 #include "peak.c"
 
@@ -32,6 +35,8 @@ typedef struct bench_case {
     int64_t N, C, OC, D, H, W, K, stride, pad, G;
 } bench_case;
 
+#include "ops_attn.c" /* linear, attention and ViT-block cases: OPS_ATTN_CASES, OPS_ATTN_KINDS */
+
 static const bench_case cases[] = {
     {"conv2d_3x3_c32_256", "conv2d", 1, 32, 32, 1, 256, 256, 3, 1, 1, 0},
     {"conv2d_3x3_c64_256", "conv2d", 1, 64, 64, 1, 256, 256, 3, 1, 1, 0},
@@ -39,8 +44,12 @@ static const bench_case cases[] = {
     {"conv2d_3x3_c32_512", "conv2d", 1, 32, 32, 1, 512, 512, 3, 1, 1, 0},
     {"conv3d_3x3x3_c64_t8_32", "conv3d", 1, 64, 64, 8, 32, 32, 3, 1, 1, 0},
     {"conv3d_3x3x3_c64_t16_32", "conv3d", 1, 64, 64, 16, 32, 32, 3, 1, 1, 0},
+    {"conv2d_3x3_c64_256_bf16", "conv2d_bf16", 1, 64, 64, 1, 256, 256, 3, 1, 1, 0},
+    {"conv2d_3x3_c128_128_bf16", "conv2d_bf16", 1, 128, 128, 1, 128, 128, 3, 1, 1, 0},
+    {"conv3d_3x3x3_c64_t16_32_bf16", "conv3d_bf16", 1, 64, 64, 16, 32, 32, 3, 1, 1, 0},
     {"groupnorm_g32_c128_128", "groupnorm", 1, 128, 128, 1, 128, 128, 0, 0, 0, 32},
     {"groupnorm_g32_c64_t16_32", "groupnorm", 1, 64, 64, 16, 32, 32, 0, 0, 0, 32},
+    OPS_ATTN_CASES,
 };
 #define NCASES (sizeof cases / sizeof *cases)
 
@@ -64,7 +73,7 @@ static float *bench_buf(size_t n, float v)
 static nn_conv_shape conv_shape(const bench_case *c)
 {
     return (nn_conv_shape){.N = c->N, .C = c->C, .OC = c->OC, .D = c->D, .H = c->H, .W = c->W, .K = c->K,
-                           .stride = c->stride, .pad = c->pad, .bias = true};
+                           .stride = c->stride, .pad = c->pad, .bias = true, .bf16 = strstr(c->kind, "bf16") != NULL};
 }
 
 static void conv_teardown(void *vs)
@@ -81,7 +90,7 @@ static void *conv_setup(const bench_case *c)
 {
     conv_state *st = calloc(1, sizeof *st);
     st->s = conv_shape(c);
-    st->is3d = strcmp(c->kind, "conv3d") == 0;
+    st->is3d = strncmp(c->kind, "conv3d", 6) == 0;
     int64_t od = st->is3d ? nn_conv_out_size(c->D, c->K, c->stride, c->pad) : 1;
     size_t nx = (size_t)(c->N * c->C * c->D * c->H * c->W);
     size_t ny = (size_t)(c->N * c->OC * od * nn_conv_out_size(c->H, c->K, c->stride, c->pad) *
@@ -115,7 +124,7 @@ static void conv_fwdbwd(void *vs)
 static double conv_work(const bench_case *c, bool fwdbwd)
 {
     nn_conv_shape s = conv_shape(c);
-    return nn_conv_flops(&s, strcmp(c->kind, "conv3d") == 0) * (fwdbwd ? 3 : 1);
+    return nn_conv_flops(&s, strncmp(c->kind, "conv3d", 6) == 0) * (fwdbwd ? 3 : 1);
 }
 
 /* ---- groupnorm ---- */
@@ -187,7 +196,10 @@ typedef struct bench_kind {
 static const bench_kind kinds[] = {
     {"conv2d", "GFLOP/s", true, conv_setup, conv_fwd, conv_fwdbwd, conv_work, conv_teardown},
     {"conv3d", "GFLOP/s", true, conv_setup, conv_fwd, conv_fwdbwd, conv_work, conv_teardown},
+    {"conv2d_bf16", "GFLOP/s", true, conv_setup, conv_fwd, conv_fwdbwd, conv_work, conv_teardown},
+    {"conv3d_bf16", "GFLOP/s", true, conv_setup, conv_fwd, conv_fwdbwd, conv_work, conv_teardown},
     {"groupnorm", "GB/s", false, gn_setup, gn_fwd, gn_fwdbwd, gn_work, gn_teardown},
+    OPS_ATTN_KINDS,
 };
 
 static const bench_kind *kind_of(const bench_case *c)
@@ -205,6 +217,19 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The clock runs are timed with: wall (CLOCK_MONOTONIC), or with --clock cpu the process's CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID), which leaves out the time other processes take from a 1-thread run on a shared
+ * machine (only meaningful with 1 thread: with more, waiting OpenMP workers spin and count). */
+static bool use_cpu_clock;
+
+static double bench_clock(void)
+{
+    if (!use_cpu_clock) return peak_now();
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* Median seconds of `runs` calls of fn after one warm-up. */
 static double median_time(void (*fn)(void *), void *st, int runs)
 {
@@ -212,9 +237,9 @@ static double median_time(void (*fn)(void *), void *st, int runs)
     if (runs > 64) runs = 64;
     fn(st);
     for (int r = 0; r < runs; r++) {
-        double t0 = peak_now();
+        double t0 = bench_clock();
         fn(st);
-        t[r] = peak_now() - t0;
+        t[r] = bench_clock() - t0;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
     return runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
@@ -275,21 +300,32 @@ int main(int argc, char **argv)
             filter = argv[++i];
         } else if (strcmp(argv[i], "--torch") == 0 && i + 1 < argc) {
             torch_path = argv[++i];
+        } else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
+            use_cpu_clock = strcmp(argv[++i], "cpu") == 0;
         } else {
-            fprintf(stderr, "usage: %s [--threads 1,2] [--runs N] [--filter S] [--torch FILE] [--list]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads 1,2] [--runs N] [--filter S] [--clock wall|cpu] [--torch FILE] "
+                            "[--list]\n", argv[0]);
             return 2;
         }
     }
+    for (int ti = 0; ti < nthreads && use_cpu_clock; ti++)
+        if (threads[ti] != 1) {
+            fprintf(stderr, "--clock cpu needs --threads 1\n");
+            return 2;
+        }
     static torch_row trows[512];
     int ntorch = torch_path ? load_torch(torch_path, trows, 512) : 0;
     if (ntorch < 0) return 1;
 
-    double min_best = 1e9, min_default = 1e9, min_frac = 1e9;
+    /* summary minima: float32 cases (the targets), and the bf16 cases against our float32 and PyTorch's bf16 */
+    double min_best = 1e9, min_default = 1e9, min_frac = 1e9, min_bf16_fp32 = 1e9, min_bf16_best = 1e9;
+    double fp32_fb[NCASES] = {0}; /* forward+backward seconds of each float32 case, this thread count */
     for (int ti = 0; ti < nthreads; ti++) {
         int nt = threads[ti];
-        double peak = peak_gflops(nt, 3);
-        printf("threads %d: measured fp32 FMA peak %.1f GFLOP/s\n", nt, peak);
-        printf("%-26s %3s %9s %9s %6s %9s %9s %6s %7s %16s %16s\n", "case", "thr", "fwd ms", "fwd rate", "peak",
+        double peak = peak_gflops(nt, 3, bench_clock), peak_bf16 = peak_bf16_gflops(nt, 3, bench_clock);
+        printf("threads %d: measured peak fp32 FMA %.1f GFLOP/s, bf16 dot product %.1f GFLOP/s; timed by %s\n", nt,
+               peak, peak_bf16, use_cpu_clock ? "process CPU time" : "wall clock");
+        printf("%-28s %3s %9s %9s %6s %9s %9s %6s %7s %16s %16s\n", "case", "thr", "fwd ms", "fwd rate", "peak",
                "f+b ms", "f+b rate", "peak", "unit", "torch def f/f+b", "torch best f/f+b");
         nn_threads_set(nt);
         for (size_t k = 0; k < NCASES; k++) {
@@ -302,32 +338,48 @@ int main(int argc, char **argv)
             kd->teardown(st);
             double rf = kd->work(c, false) / tf / 1e9, rb = kd->work(c, true) / tb / 1e9;
             char pf[16] = "-", pb[16] = "-", sd[32] = "-", sbest[32] = "-";
-            if (kd->compute_bound) {
-                snprintf(pf, sizeof pf, "%.2f", rf / peak);
-                snprintf(pb, sizeof pb, "%.2f", rb / peak);
-                if (rb / peak < min_frac) min_frac = rb / peak;
+            const bool bf16 = strstr(c->kind, "bf16") != NULL;
+            fp32_fb[k] = bf16 ? 0 : tb;
+            for (size_t j = 0; bf16 && j < k; j++) /* its float32 twin: the same name without "_bf16" */
+                if (fp32_fb[j] > 0 && strncmp(cases[j].name, c->name, strlen(cases[j].name)) == 0 &&
+                    strcmp(c->name + strlen(cases[j].name), "_bf16") == 0)
+                    min_bf16_fp32 = fmin(min_bf16_fp32, fp32_fb[j] / tb);
+            if (kd->compute_bound) { /* bf16 cases against the bf16 peak; the summary counts float32 convs */
+                const double pk = bf16 && peak_bf16 > 0 ? peak_bf16 : peak;
+                snprintf(pf, sizeof pf, "%.2f", rf / pk);
+                snprintf(pb, sizeof pb, "%.2f", rb / pk);
+                if (strncmp(c->kind, "conv", 4) == 0 && !bf16 && rb / pk < min_frac) min_frac = rb / pk;
             }
+            /* pytorch-best: the faster of its two settings, per pass (channels_last slows some ops down) */
             const torch_row *td = find_torch(trows, ntorch, c->name, nt, "default");
             const torch_row *tbst = find_torch(trows, ntorch, c->name, nt, "best");
             if (td) {
                 double s1 = td->fwd_ms / (tf * 1e3), s2 = td->fwdbwd_ms / (tb * 1e3);
                 snprintf(sd, sizeof sd, "%.2fx/%.2fx", s1, s2);
-                min_default = fmin(min_default, fmin(s1, s2));
+                if (!bf16) min_default = fmin(min_default, fmin(s1, s2));
             }
             if (tbst) {
-                double s1 = tbst->fwd_ms / (tf * 1e3), s2 = tbst->fwdbwd_ms / (tb * 1e3);
+                double f = td ? fmin(td->fwd_ms, tbst->fwd_ms) : tbst->fwd_ms;
+                double fb = td ? fmin(td->fwdbwd_ms, tbst->fwdbwd_ms) : tbst->fwdbwd_ms;
+                double s1 = f / (tf * 1e3), s2 = fb / (tb * 1e3);
                 snprintf(sbest, sizeof sbest, "%.2fx/%.2fx", s1, s2);
-                min_best = fmin(min_best, fmin(s1, s2));
+                if (bf16) min_bf16_best = fmin(min_bf16_best, fmin(s1, s2));
+                else min_best = fmin(min_best, fmin(s1, s2));
             }
-            printf("%-26s %3d %9.2f %9.1f %6s %9.2f %9.1f %6s %7s %16s %16s\n", c->name, nt, tf * 1e3, rf, pf,
+            printf("%-28s %3d %9.2f %9.1f %6s %9.2f %9.1f %6s %7s %16s %16s\n", c->name, nt, tf * 1e3, rf, pf,
                    tb * 1e3, rb, pb, kd->unit, sd, sbest);
             fflush(stdout);
         }
     }
-    if (ntorch > 0)
-        printf("ops: min speedup vs pytorch-best %.2f, vs pytorch-default %.2f, min conv fraction of peak %.2f\n",
-               min_best, min_default, min_frac);
+    char frac[16] = "-";
+    if (min_frac < 1e9) snprintf(frac, sizeof frac, "%.2f", min_frac);
+    if (ntorch > 0 && min_best < 1e9 && min_default < 1e9)
+        printf("ops: min speedup vs pytorch-best %.2f, vs pytorch-default %.2f, min conv fraction of peak %s\n",
+               min_best, min_default, frac);
     else
-        printf("ops: min conv fraction of peak %.2f (no PyTorch timings given: --torch FILE)\n", min_frac);
+        printf("ops: min conv fraction of peak %s (no PyTorch timings for these cases: --torch FILE)\n", frac);
+    if (min_bf16_fp32 < 1e9)
+        printf("bf16: min forward+backward speedup vs our float32 %.2f, min speedup vs pytorch-best bf16 %s\n",
+               min_bf16_fp32, min_bf16_best < 1e9 ? (snprintf(frac, sizeof frac, "%.2f", min_bf16_best), frac) : "-");
     return 0;
 }

@@ -2,7 +2,8 @@
 
 Used two ways:
   - from ref_ops_torch.py: `build(torch, case, best)` returns (fwd, fwdbwd) callables for a case whose kind is in
-    KINDS (case = the tuple ref_ops_torch.cases() yields), to be timed like the conv cases;
+    KINDS (case = the tuple ref_ops_torch.cases() yields), to be timed like the conv cases; call
+    set_blas_threads(t) next to torch.set_num_threads(t) (see there);
   - on its own, writing the same TSV lines as ref_ops_torch.py for these kinds only:
         /usr/bin/python3 bench/ref_ops_torch_attn.py --bench build/bench/bench_ops [--threads 1,2] [--runs 5] \
             [--setting default|best|both] >> torch.tsv
@@ -16,6 +17,21 @@ import os
 import sys
 
 KINDS = ("linear", "mhsa", "xattn", "vitblock")
+
+
+def set_blas_threads(n):
+    """torch.set_num_threads does not reach OpenBLAS, which Debian's torch 1.13 calls for nn.Linear and matmul
+    (it keeps one thread per core), so a "1 thread" PyTorch row would time 2-thread GEMMs. Sets OpenBLAS's own
+    count; returns False if the library is not found."""
+    import ctypes
+
+    for name in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            ctypes.CDLL(name).openblas_set_num_threads(int(n))
+            return True
+        except (OSError, AttributeError):
+            continue
+    return False
 
 
 def _modules(torch):
@@ -129,6 +145,7 @@ def main():
 
     for t in [int(v) for v in a.threads.split(",")]:
         torch.set_num_threads(t)
+        set_blas_threads(t)
         for case in base.cases(a.bench, a.filter):
             if case[1] not in KINDS:
                 continue

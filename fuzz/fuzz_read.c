@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         volatile unsigned sum = 0;
         for (size_t i = 0; i < n; i++) sum += a->rgba[i];
         for (int32_t i = 0; i < a->frame_count; i++) sum += (unsigned)a->durations_ms[i];
+        (void)sum;
         ildiff_anim_free(a);
     }
     return 0;

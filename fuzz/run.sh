@@ -1,9 +1,11 @@
 #!/bin/bash
 # run.sh SECONDS: builds the libFuzzer targets (one per reader, fuzz/fuzz_read.c) with clang and
-# -fsanitize=fuzzer,address,undefined into build-fuzz/, makes a seed corpus of small valid files in
-# build-fuzz/seeds/, and runs each target for SECONDS seconds (default 60). An input that crashes, leaks, times
-# out or runs out of memory is copied to fuzz/regressions/<format>/ (replayed by tests/test_fuzz_regressions)
-# and the script fails. FUZZ_FORMATS="gif webp" limits the run to some targets. Ends with one line per target.
+# -fsanitize=fuzzer,address,undefined into build-fuzz/ (only the I/O part of the library, see fuzz/fuzz.mk),
+# makes a seed corpus of small valid files in build-fuzz/seeds/, and runs each target for SECONDS seconds
+# (default 60). An input that crashes, leaks, times out or runs out of memory is copied to
+# fuzz/regressions/<format>/ (replayed by tests/test_fuzz_regressions) and the script fails. Targets run in
+# libFuzzer's fork mode and keep going after a crash, so one run collects several (at most 5 kept per target).
+# FUZZ_FORMATS="gif webp" limits the run to some targets. Ends with one line per target.
 set -u
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
@@ -27,19 +29,21 @@ for f in $FORMATS; do
     log="$B/fuzz_$f.log"
     echo "=== fuzz_$f for ${SECS}s (log: $log)"
     start=$(date +%s)
-    "$B/fuzz/fuzz_$f" -max_total_time="$SECS" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$B/artifacts/$f/" "$B/corpus/$f" "$B/seeds/$f" >"$log" 2>&1
+    "$B/fuzz/fuzz_$f" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$SECS" \
+        -timeout=30 -rss_limit_mb=2048 -artifact_prefix="$B/artifacts/$f/" "$B/corpus/$f" "$B/seeds/$f" >"$log" 2>&1
     rc=$?
     took=$(($(date +%s) - start))
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     found=0
     for art in "$B/artifacts/$f"/*; do
         [ -f "$art" ] || continue
-        mkdir -p "fuzz/regressions/$f"
-        cp "$art" "fuzz/regressions/$f/"
-        echo "  kept $(basename "$art") in fuzz/regressions/$f/"
-        rm -f "$art"
         found=$((found + 1))
+        if [ "$found" -le 5 ]; then
+            mkdir -p "fuzz/regressions/$f"
+            cp "$art" "fuzz/regressions/$f/"
+            echo "  kept $(basename "$art") in fuzz/regressions/$f/"
+        fi
+        rm -f "$art"
     done
     if [ "$rc" != 0 ] || [ "$found" != 0 ]; then
         failed=$((failed + 1))

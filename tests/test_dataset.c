@@ -260,7 +260,7 @@ static void test_sampler(void)
         memcpy(rgba + 4 * i, px, 4);
     }
     bool seen[ILD_DAMAGE_COUNT] = {0}, seen_bg[ILD_BG_COUNT] = {0};
-    for (uint64_t seed = 0; seed < 40; seed++) {
+    for (uint64_t seed = 0; seed < 60; seed++) {
         ild_clip_info info, info2;
         CHECK_OK(ild_clip_sample(rgba, T, W, H, seed, rgb, bg, &info));
         CHECK_OK(ild_clip_sample(rgba, T, W, H, seed, rgb2, bg2, &info2));
@@ -315,6 +315,24 @@ static void test_resume(void)
     CHECK(same_corpus(a, b, 3));
 }
 
+static void test_ranks(void)
+{
+    const char *a = tmp_path("rank-a"), *b = tmp_path("rank-b");
+    CHECK_OK(build(a, 5, 21, ILD_SPLIT_TRAIN, 2));
+    char p[4300];
+    snprintf(p, sizeof p, "%s/manifest.jsonl", b);
+    for (int r = 1; r >= 0; r--) { /* two ranks sharing the folder; the last one to finish writes the manifest */
+        ild_build_options o = {.out_dir = b, .count = 5, .seed = 21, .split = ILD_SPLIT_TRAIN, .size = 32,
+                               .shard_size = 2, .threads = 1, .quiet = true, .rank = r, .ranks = 2};
+        CHECK_OK(ild_corpus_build(mini, &o, NULL, NULL));
+        struct stat sb;
+        CHECK((stat(p, &sb) == 0) == (r == 0));
+    }
+    CHECK(same_corpus(a, b, 3));
+    ild_build_options bad = {.out_dir = b, .count = 5, .seed = 21, .size = 32, .shard_size = 2, .rank = 2, .ranks = 2};
+    CHECK(ild_corpus_build(mini, &bad, NULL, NULL) == ILDIFF_ERR_ARG);
+}
+
 /* Icons named by a manifest, as "set/icon" lines appended to out. */
 static void manifest_icons(const char *dir, ild_buf *out, ild_split want, int *wrong)
 {
@@ -323,7 +341,9 @@ static void manifest_icons(const char *dir, ild_buf *out, ild_split want, int *w
     uint8_t *d = NULL;
     size_t n = 0;
     CHECK_OK(ildiff_read_file(p, 1 << 26, &d, &n));
-    char *s = (char *)d;
+    ild_buf text = {0};
+    CHECK_OK(ild_buf_append(&text, d, n)); /* NUL-terminated copy */
+    char *s = (char *)text.data;
     for (char *q = s; q && (q = strstr(q, "\"icon\":\"")); q++) {
         q += 8;
         char *e = strchr(q, '"');
@@ -333,6 +353,7 @@ static void manifest_icons(const char *dir, ild_buf *out, ild_split want, int *w
         if (ild_icon_split("mini", name) != want) (*wrong)++;
         ild_buf_printf(out, "|%s|", name);
     }
+    ild_buf_free(&text);
     free(d);
 }
 
@@ -395,6 +416,7 @@ int main(void)
     RUN(test_sampler);
     RUN(test_determinism);
     RUN(test_resume);
+    RUN(test_ranks);
     RUN(test_split_disjoint);
     RUN(test_cover);
     ild_sources_free(mini);

@@ -1,27 +1,25 @@
 /*
  * test_models.c: parity of the C models (src/models/) with the PyTorch reference (tests/reference/ildiff_models.py)
- * on tiny configurations: forward outputs, every parameter gradient and the input gradients of
- * L = sum(out * dout), fp32, relative error under 1e-4. Fixtures: tests/reference/ref_models.py (models_*.bin);
- * the configurations below repeat its tiny ones. Also: a bad configuration is refused, and a test fails when a
- * weight is disturbed (the comparison can fail).
+ * on tiny configurations (models_tiny.h): forward outputs, every parameter gradient and the input gradients of
+ * L = sum(out * dout), fp32, relative error under 1e-4. Fixtures: tests/reference/ref_models.py (models_*.bin).
+ * This file covers the parts one by one; test_models_ildiff.c the whole matting path, the model file, the
+ * initialisation and the losses. Also: bad configurations are refused, and a disturbed weight makes the
+ * comparison fail.
  */
 #include "check.h"
 #include "fixture.h"
 #include "model_testkit.h"
+#include "models_tiny.h"
 
-#include "models/layout_encoder.h"
 #include "models/offset_encoder.h"
+#include "models/sami.h"
 #include "models/teacher.h"
-#include "models/temporal_adapter.h"
-#include "models/transparent_decoder.h"
-#include "models/vae.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- temporal adapter: f (2, 3, 8, 3, 5) -> l (2, 3, 4, 4, 8), channels 8, depth 3, groups 2 ---- */
 
-static const temporal_config tiny_temporal = {.channels = 8, .depth = 3, .groups = 2, .latent = 4};
 
 /* Runs the adapter on the fixture; with `disturb` one weight is changed first. Returns 1 when all matched. */
 static int temporal_run(const fixture *fx, bool disturb)
@@ -116,7 +114,6 @@ static void test_temporal_depth0(void)
 
 /* ---- VAE: encoder x (2, 3, 16, 24) -> z (2, 4, 2, 3); decoder z (2, 4, 2, 3) -> y (2, 3, 16, 24) ---- */
 
-static const vae_config tiny_vae = {.enc_widths = {4, 8, 8}, .dec_widths = {8, 8, 4, 4}, .blocks = 1, .latent = 4};
 
 static void test_vae_encoder_parity(void)
 {
@@ -221,8 +218,6 @@ static void test_offset_encoder_parity(void)
 
 /* ---- transparent decoder: rgb (2, 3, 16, 24), latent (2, 4, 2, 3) -> y (2, 4, 16, 24); widths 4/8/8/16 ---- */
 
-static const td_config tiny_td = {.levels = 4, .widths = {4, 8, 8, 16}, .layers = 1, .groups = 2, .head_dim = 4,
-                                  .attn_levels = 1, .latent_level = 3, .latent = 4};
 
 static void test_transparent_decoder_parity(void)
 {
@@ -292,8 +287,6 @@ static void test_teacher_parity(void)
 
 /* ---- layout student: x (2, 3, 16, 16) -> f (2, 8, 4, 4); patch 4, dim 16, depth 2, 2 heads, mlp x2 ---- */
 
-static const student_config tiny_student = {.img_size = 16, .patch = 4, .dim = 16, .depth = 2, .heads = 2,
-                                            .mlp_ratio = 2, .out_dim = 8};
 
 static void test_layout_encoder_parity(void)
 {
@@ -323,6 +316,44 @@ static void test_layout_encoder_parity(void)
     fixture_free(fx);
 }
 
+/* ---- SAMI: student + decoder (depth 1, 2 heads, teacher dim 12), 4 of 16 tokens kept -> proj (2, 12, 4, 4) ---- */
+
+static void test_sami_parity(void)
+{
+    fixture *fx = mt_load("sami");
+    CHECK(fx != NULL);
+    if (!fx) return;
+    nn_params p;
+    nn_params_init(&p);
+    layout_encoder st;
+    sami_decoder sd;
+    sami_config cfg = {.depth = 1, .heads = 2, .mlp_ratio = 2, .teacher_dim = 12};
+    CHECK_OK(layout_encoder_build(&st, &tiny_student, &p, "student."));
+    CHECK_OK(sami_decoder_build(&sd, &cfg, &tiny_student, &p, "sami."));
+    CHECK_OK(nn_params_alloc(&p));
+    CHECK(mt_load_params(&p, fx));
+    size_t nx = 2 * 3 * 16 * 16, no = 2 * 12 * 4 * 4;
+    const float *x = mt_data(fx, "in", "x", nx), *dout = mt_data(fx, "dout", "proj", no);
+    const float *fk = mt_data(fx, "in", "ids_keep", 2 * 4), *fm = mt_data(fx, "in", "ids_mask", 2 * 12);
+    int64_t keep[2 * 4], mask[2 * 12];
+    if (x && dout && fk && fm && layout_encoder_plan(&st, 2, 4, true) == ILDIFF_OK &&
+        sami_decoder_plan(&sd, 2, 4, true) == ILDIFF_OK) {
+        for (int i = 0; i < 8; i++) keep[i] = (int64_t)fk[i];
+        for (int i = 0; i < 24; i++) mask[i] = (int64_t)fm[i];
+        sami_decoder_forward(&sd, &st, x, keep, mask);
+        CHECK(mt_close(sd.out, no, fx, "out", "proj", MT_TOL));
+        nn_params_zero_grad(&p);
+        sami_decoder_backward(&sd, &st, dout, keep, mask);
+        CHECK(mt_check_grads(&p, fx, MT_TOL) == 0);
+    } else {
+        CHECK(!"sami fixture or plan");
+    }
+    sami_decoder_free(&sd);
+    layout_encoder_free(&st);
+    nn_params_free(&p);
+    fixture_free(fx);
+}
+
 int main(void)
 {
     RUN(test_temporal_parity);
@@ -335,5 +366,6 @@ int main(void)
     RUN(test_transparent_decoder_parity);
     RUN(test_teacher_parity);
     RUN(test_layout_encoder_parity);
+    RUN(test_sami_parity);
     return check_done();
 }

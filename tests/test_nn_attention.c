@@ -272,6 +272,60 @@ static void test_xattn_shared_kv(void)
     for (int i = 0; i < NK; i++) CHECK_NEAR(dkv[i], dk[i] + dv[i], 1e-5);
 }
 
+/* fast vs reference on a ragged shape, and the fast path is bitwise repeatable */
+static void test_mhsa_fast_matches_ref_and_repeats(void)
+{
+    const int64_t B = 2, T = 70, C = 48, NH = 3, n = B * T * C;
+    float *x = nnt_full((size_t)n, 0), *qw = nnt_full((size_t)(3 * C * C), 0), *qb = nnt_full((size_t)(3 * C), 0);
+    float *pw = nnt_full((size_t)(C * C), 0), *pb = nnt_full((size_t)C, 0), *dy = nnt_full((size_t)n, 0);
+    nnt_fill(x, (size_t)n, 1), nnt_fill(qw, (size_t)(3 * C * C), 2), nnt_fill(qb, (size_t)(3 * C), 3);
+    nnt_fill(pw, (size_t)(C * C), 4), nnt_fill(pb, (size_t)C, 5), nnt_fill(dy, (size_t)n, 6);
+    nn_mhsa_weights w = {qw, qb, pw, pb};
+    float *out[3], *dx[3], *gqw[3];
+    for (int r = 0; r < 3; r++) {
+        nn_mhsa_cache c = {nnt_full((size_t)(3 * n), 0), nnt_full((size_t)(B * NH * T * T), 0), nnt_full((size_t)n, 0)};
+        float *scratch = nnt_full(nn_mhsa_scratch_floats(B, T, C, NH), 0);
+        out[r] = nnt_full((size_t)n, 0), dx[r] = nnt_full((size_t)n, 0), gqw[r] = nnt_full((size_t)(3 * C * C), 0);
+        nn_mhsa_grads g = {gqw[r], NULL, NULL, NULL};
+        bool fast = r < 2;
+        (fast ? nn_mhsa_forward : nn_mhsa_forward_ref)(out[r], &c, x, &w, B, T, C, NH);
+        (fast ? nn_mhsa_backward : nn_mhsa_backward_ref)(dx[r], &g, scratch, dy, &c, x, &w, B, T, C, NH);
+        free(c.qkv), free(c.att), free(c.ctx), free(scratch);
+    }
+    CHECK(memcmp(out[0], out[1], sizeof(float) * (size_t)n) == 0);
+    CHECK(memcmp(dx[0], dx[1], sizeof(float) * (size_t)n) == 0);
+    CHECK(memcmp(gqw[0], gqw[1], sizeof(float) * (size_t)(3 * C * C)) == 0);
+    fixture_tensor ref = {.numel = n, .data = out[2]};
+    CHECK(fixture_close(out[0], &ref, 1e-5, "out"));
+    ref.data = dx[2];
+    CHECK(fixture_close(dx[0], &ref, 1e-5, "dx"));
+    ref = (fixture_tensor){.numel = 3 * C * C, .data = gqw[2]};
+    CHECK(fixture_close(gqw[0], &ref, 1e-5, "dqkv_w"));
+    for (int r = 0; r < 3; r++) free(out[r]), free(dx[r]), free(gqw[r]);
+    free(x), free(qw), free(qb), free(pw), free(pb), free(dy);
+}
+
+/* the vectorised exp of the fast softmax over the whole useful range, against the reference softmax */
+static void test_softmax_wide_range(void)
+{
+    enum { COLS = 2001 };
+    static float x[COLS], a[COLS], b[COLS];
+    for (int j = 0; j < COLS; j++) x[j] = -100.0f + 0.05f * (float)j; /* -100 .. 0 */
+    nn_softmax_forward(a, x, 1, COLS);
+    nn_softmax_forward_ref(b, x, 1, COLS);
+    double maxrel = 0;
+    for (int j = 0; j < COLS; j++)
+        if (b[j] > 1e-30f) maxrel = fmax(maxrel, fabs((double)a[j] - b[j]) / b[j]);
+    CHECK_MSG(maxrel < 2e-6, "max relative error %g", maxrel);
+    nn_softmax_forward(a, a, 1, COLS); /* in place */
+    CHECK(isfinite(a[0]) && a[0] > 0);
+    float m[6] = {1, -INFINITY, 2, 0, NAN, 1}, y[6], yr[6]; /* row 0 has a masked entry, row 1 a NaN */
+    nn_softmax_forward(y, m, 2, 3);
+    nn_softmax_forward_ref(yr, m, 2, 3);
+    CHECK(y[1] == 0.0f && memcmp(y, yr, 3 * sizeof(float)) == 0);
+    CHECK(isnan(y[3]) && isnan(y[4]) && isnan(y[5]));
+}
+
 int main(void)
 {
     RUN(test_softmax_fast);
@@ -285,5 +339,7 @@ int main(void)
     RUN(test_xattn_gradcheck_fast);
     RUN(test_xattn_gradcheck_ref);
     RUN(test_xattn_shared_kv);
+    RUN(test_mhsa_fast_matches_ref_and_repeats);
+    RUN(test_softmax_wide_range);
     return check_done();
 }

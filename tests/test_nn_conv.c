@@ -1,7 +1,7 @@
 /*
  * test_nn_conv.c: conv2d and conv3d (src/nn/conv.h) against PyTorch fixtures (tests/reference/ref_conv.py), for
- * both the direct-loop reference and the oneDNN plan: forward output and every gradient, gradients accumulated
- * on top of existing values; finite-difference checks of the reference backward; bad shapes rejected; the plan
+ * both the direct-loop reference and the oneDNN plan (float32, and bfloat16 within a looser tolerance): forward
+ * output and every gradient, gradients accumulated on top of existing values; finite-difference checks of the reference backward; bad shapes rejected; the plan
  * gives bit-identical results run after run.
  */
 #include "check.h"
@@ -12,6 +12,7 @@
 #include "nn/nn.h"
 
 #define TOL 2e-5
+#define BF16_TOL 1e-2 /* relative to max|ref|: inputs rounded to 8 significant bits */
 #define GRAD_BASE 0.25f
 
 static nn_conv_shape shape_of(const fixture_tensor *t)
@@ -23,8 +24,10 @@ static nn_conv_shape shape_of(const fixture_tensor *t)
 }
 
 /* Runs case i of the fixture through the reference (plan == false) or a oneDNN plan and compares everything.
- * With `given`, that plan (made for this case) runs instead of a new one. */
-static void check_case(const fixture *fx, int i, bool is3d, bool plan, nn_conv2d_plan *given)
+ * With `given`, that plan (made for this case) runs instead of a new one. With bf16 the plan computes in
+ * bfloat16 and is held to BF16_TOL; *bf16_diff (if given) gets the largest difference from the float32 plan. */
+static void check_case_prec(const fixture *fx, int i, bool is3d, bool plan, nn_conv2d_plan *given, bool bf16,
+                            double *bf16_diff)
 {
     const fixture_tensor *ts = nnt_get(fx, i, "shape"), *x = nnt_get(fx, i, "x"), *w = nnt_get(fx, i, "w");
     const fixture_tensor *dout = nnt_get(fx, i, "dout"), *out = nnt_get(fx, i, "out");
@@ -32,6 +35,8 @@ static void check_case(const fixture *fx, int i, bool is3d, bool plan, nn_conv2d
     CHECK(ts && x && w && dout && out && dx && dw);
     if (!ts || !x || !w || !dout || !out || !dx || !dw) return;
     nn_conv_shape s = shape_of(ts);
+    s.bf16 = bf16;
+    const double tol = bf16 ? BF16_TOL : TOL;
     const fixture_tensor *b = s.bias ? nnt_get(fx, i, "b") : NULL, *db = s.bias ? nnt_get(fx, i, "db") : NULL;
     CHECK(!s.bias || (b && db));
     if (s.bias && (!b || !db)) return;
@@ -59,12 +64,19 @@ static void check_case(const fixture *fx, int i, bool is3d, bool plan, nn_conv2d
         nn_conv2d_forward_ref(y, x->data, w->data, s.bias ? b->data : NULL, &s);
         nn_conv2d_backward_ref(gx, gw, s.bias ? gb : NULL, dout->data, x->data, w->data, &s);
     }
-    CHECK_MSG(fixture_close(y, out, TOL, "out"), "%s: out", label);
-    CHECK_MSG(nnt_close_acc(gx, GRAD_BASE, dx, TOL, "dx"), "%s: dx", label);
-    CHECK_MSG(nnt_close_acc(gw, GRAD_BASE, dw, TOL, "dw"), "%s: dw", label);
-    if (s.bias) CHECK_MSG(nnt_close_acc(gb, GRAD_BASE, db, TOL, "db"), "%s: db", label);
+    CHECK_MSG(fixture_close(y, out, tol, "out"), "%s: out", label);
+    CHECK_MSG(nnt_close_acc(gx, GRAD_BASE, dx, tol, "dx"), "%s: dx", label);
+    CHECK_MSG(nnt_close_acc(gw, GRAD_BASE, dw, tol, "dw"), "%s: dw", label);
+    if (s.bias) CHECK_MSG(nnt_close_acc(gb, GRAD_BASE, db, tol, "db"), "%s: db", label);
+    for (int64_t k = 0; bf16_diff && k < out->numel; k++)
+        if (fabs(y[k] - out->data[k]) > *bf16_diff) *bf16_diff = fabs(y[k] - out->data[k]);
 done:
     free(y), free(gx), free(gw), free(gb);
+}
+
+static void check_case(const fixture *fx, int i, bool is3d, bool plan, nn_conv2d_plan *given)
+{
+    check_case_prec(fx, i, is3d, plan, given, false, NULL);
 }
 
 static void check_fixture(const char *name, bool is3d, bool plan)
@@ -77,6 +89,21 @@ static void check_fixture(const char *name, bool is3d, bool plan)
     CHECK(n > 0);
     for (int i = 0; i < n; i++) check_case(fx, i, is3d, plan, NULL);
     fixture_free(fx);
+}
+
+/* The bfloat16 plans: within BF16_TOL of PyTorch's float32 results, and visibly rounded (not float32). */
+static void test_conv_bf16_vs_torch(void)
+{
+    double diff = 0;
+    for (int f = 0; f < 2; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.bin", CHECK_FIXTURES(), f ? "conv3d" : "conv2d");
+        fixture *fx = fixture_load(path);
+        CHECK(fx != NULL);
+        for (int i = 0; i < nnt_cases(fx); i++) check_case_prec(fx, i, f == 1, true, NULL, true, &diff);
+        fixture_free(fx);
+    }
+    CHECK_MSG(diff > 1e-4, "bf16 plans match float32 to %g: not computing in bf16?", diff);
 }
 
 /* Every case of both fixtures with its plan made up front, all sharing one workspace, run interleaved. */
@@ -251,6 +278,7 @@ int main(void)
     RUN(test_conv2d_plan_vs_torch);
     RUN(test_conv3d_ref_vs_torch);
     RUN(test_conv3d_plan_vs_torch);
+    RUN(test_conv_bf16_vs_torch);
     RUN(test_conv_shared_workspace);
     RUN(test_conv2d_gradcheck);
     RUN(test_conv3d_gradcheck);

@@ -2,7 +2,7 @@
  * test_nn_norm.c: GroupNorm, LayerNorm and LayerNorm2d (src/nn/norm.h) against PyTorch fixtures
  * (tests/reference/ref_norm.py) for the reference and the fast path (output, dinp, dweight, dbias, gradients
  * accumulated on top of existing values); the fast path against the reference on larger shapes with ragged
- * tails; finite-difference checks of the reference backward.
+ * tails and on data whose mean dwarfs its spread; finite-difference checks of the reference backward.
  */
 #include "check.h"
 #include "fixture.h"
@@ -145,6 +145,32 @@ static void test_norm_fast_vs_ref(void)
     fast_vs_ref((prob){.kind = LN2D, .N = 2, .C = 20, .S = 150, .G = 1, .eps = 1e-6f});
 }
 
+/* Data with a mean far larger than its spread: the fast statistics must not cancel. */
+static void test_groupnorm_large_mean(void)
+{
+    const int64_t N = 2, C = 8, S = 999, G = 2;
+    size_t n = (size_t)(N * C * S);
+    float *x = malloc(n * 4), *y[2], *m[2], *r[2];
+    nnt_fill(x, n, 61);
+    for (size_t i = 0; i < n; i++) x[i] = 1000.0f + 0.01f * x[i];
+    float *dy = malloc(n * 4), *dx[2];
+    nnt_fill(dy, n, 62);
+    for (int f = 0; f < 2; f++) {
+        y[f] = nnt_full(n, 0), m[f] = nnt_full((size_t)(N * G), 0), r[f] = nnt_full((size_t)(N * G), 0);
+        dx[f] = nnt_full(n, 0);
+        (f ? nn_groupnorm_forward : nn_groupnorm_forward_ref)(y[f], m[f], r[f], x, NULL, NULL, N, C, S, G, 1e-5f);
+        (f ? nn_groupnorm_backward : nn_groupnorm_backward_ref)(dx[f], NULL, NULL, dy, x, NULL, m[0], r[0], N, C, S,
+                                                                 G);
+    }
+    fixture_tensor ref = {.ndim = 1, .numel = (int64_t)n, .data = y[0]};
+    CHECK(fixture_close(y[1], &ref, 1e-4, "out"));
+    ref.data = dx[0];
+    CHECK(fixture_close(dx[1], &ref, 1e-4, "dx"));
+    for (int64_t i = 0; i < N * G; i++) CHECK_NEAR(r[1][i], r[0][i], 1e-4 * r[0][i]);
+    for (int f = 0; f < 2; f++) free(y[f]), free(m[f]), free(r[f]), free(dx[f]);
+    free(x), free(dy);
+}
+
 /* ---- finite differences on the reference ---- */
 
 typedef struct fd_ctx {
@@ -191,6 +217,7 @@ int main(void)
     RUN(test_layernorm2d_ref_vs_torch);
     RUN(test_layernorm2d_fast_vs_torch);
     RUN(test_norm_fast_vs_ref);
+    RUN(test_groupnorm_large_mean);
     RUN(test_norm_gradcheck);
     return check_done();
 }

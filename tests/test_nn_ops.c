@@ -2,7 +2,7 @@
  * test_nn_ops.c: activations (act.h), pooling/upsampling (pool.h) and tensor ops (tensor_ops.h) against PyTorch
  * fixtures (tests/reference/ref_act.py, ref_pool.py, ref_tensor_ops.py), each for the reference and the fast
  * path, gradients accumulated on top of existing values; finite-difference checks of the reference backward of
- * the activations, adaptive pooling and rot90.
+ * the activations, pooling, rot90, flip and concat.
  */
 #include "check.h"
 #include "fixture.h"
@@ -59,6 +59,24 @@ static void test_act_vs_torch(void)
     }
     CHECK(nn_act_from_name("swish") == NN_ACT_COUNT && strcmp(nn_act_name(NN_ACT_COUNT), "?") == 0);
     fixture_free(fx);
+}
+
+/* Far outside the fixture's range the fast path's approximations stay finite and match the reference. */
+static void test_act_extremes(void)
+{
+    float x[10] = {-1000.0f, -200.0f, -88.5f, -30.0f, -1e-30f, 0.0f, 1e-30f, 30.0f, 88.5f, 1000.0f};
+    float y[10], r[10], g[10], gr[10], dy[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    for (int a = 0; a < NN_ACT_COUNT; a++) {
+        memset(g, 0, sizeof g), memset(gr, 0, sizeof gr);
+        nn_act_forward(y, x, 10, a), nn_act_forward_ref(r, x, 10, a);
+        nn_act_backward(g, dy, x, 10, a), nn_act_backward_ref(gr, dy, x, 10, a);
+        for (int i = 0; i < 10; i++) {
+            CHECK_MSG(isfinite(y[i]) && fabsf(y[i] - r[i]) <= 1e-6f * fmaxf(1.0f, fabsf(r[i])), "%s(%g) = %g, ref %g",
+                      nn_act_name(a), (double)x[i], (double)y[i], (double)r[i]);
+            CHECK_MSG(isfinite(g[i]) && fabsf(g[i] - gr[i]) <= 1e-6f, "%s'(%g) = %g, ref %g", nn_act_name(a),
+                      (double)x[i], (double)g[i], (double)gr[i]);
+        }
+    }
 }
 
 typedef struct act_ctx {
@@ -259,6 +277,42 @@ static void test_flip_rot90_vs_torch(void)
     fixture_free(fx);
 }
 
+typedef struct move_ctx {
+    int op; /* 0 rot90 k=1, 1 rot90 k=3, 2 flip H and W, 3 concat of x with itself along channels */
+    float *x;
+} move_ctx;
+
+static void move_fd_forward(void *vctx, float *out)
+{
+    move_ctx *c = vctx;
+    const float *ins[2] = {c->x, c->x};
+    const int64_t C[2] = {2, 2};
+    if (c->op < 2) nn_rot90_forward_ref(out, c->x, 1, 2, 3, 5, c->op ? 3 : 1);
+    else if (c->op == 2) nn_flip_forward_ref(out, c->x, 1, 2, 3, 5, true, true);
+    else nn_concat_forward_ref(out, ins, C, 2, 1, 15);
+}
+
+/* Finite differences of the data-movement references (linear, so a large step is exact). */
+static void test_tensor_ops_gradcheck(void)
+{
+    const size_t nx = 2 * 3 * 5;
+    for (int op = 0; op < 4; op++) {
+        move_ctx c = {op, malloc(nx * 4)};
+        size_t ny = op == 3 ? 2 * nx : nx;
+        float *dy = malloc(ny * 4), *g = nnt_full(nx, 0);
+        nnt_fill(c.x, nx, 71), nnt_fill(dy, ny, 72);
+        if (op < 2) nn_rot90_backward_ref(g, dy, 1, 2, 3, 5, op ? 3 : 1);
+        else if (op == 2) nn_flip_backward_ref(g, dy, 1, 2, 3, 5, true, true);
+        else {
+            float *d2[2] = {g, g}; /* x feeds both inputs: both gradients land in g */
+            const int64_t C[2] = {2, 2};
+            nn_concat_backward_ref(d2, dy, C, 2, 1, 15);
+        }
+        CHECK_MSG(nnt_gradcheck("move dx", c.x, g, nx, move_fd_forward, &c, dy, ny, 0.5, 1e-4), "op %d", op);
+        free(c.x), free(dy), free(g);
+    }
+}
+
 /* rot90 on a plane larger than one tile, fast against reference, and four quarter turns give the identity. */
 static void test_rot90_tiles(void)
 {
@@ -284,6 +338,7 @@ static void test_rot90_tiles(void)
 int main(void)
 {
     RUN(test_act_vs_torch);
+    RUN(test_act_extremes);
     RUN(test_act_gradcheck);
     RUN(test_pool_vs_torch);
     RUN(test_pool_gradcheck);
@@ -291,5 +346,6 @@ int main(void)
     RUN(test_elementwise_vs_torch);
     RUN(test_flip_rot90_vs_torch);
     RUN(test_rot90_tiles);
+    RUN(test_tensor_ops_gradcheck);
     return check_done();
 }

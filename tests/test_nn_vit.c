@@ -2,7 +2,7 @@
  * test_nn_vit.c: the ViT ops (src/nn/vit_ops.h) and two whole blocks against PyTorch fixtures
  * (tests/reference/ref_vit.py): patch embedding, bicubic position-embedding resize, token gather, forward and
  * gradients, fast path and reference; MAE masking properties; the scatter/gather round trip; finite differences
- * for patch embedding and the resize. The whole blocks of ref_vit.py are tested in test_nn_blocks.c.
+ * for patch embedding and the resize. The whole blocks of ref_vit.py are tested in test_nn_attnblocks.c.
  */
 #include "check.h"
 #include "fixture.h"

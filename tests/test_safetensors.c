@@ -36,7 +36,8 @@ static void make_params(nn_params *p, uint64_t seed)
 
 static float through(nn_dtype dt, float v)
 {
-    return dt == NN_DTYPE_F32 ? v : dt == NN_DTYPE_F16 ? nn_f16_to_f32(nn_f32_to_f16(v)) : nn_bf16_to_f32(nn_f32_to_bf16(v));
+    if (dt == NN_DTYPE_F32) return v;
+    return dt == NN_DTYPE_F16 ? nn_f16_to_f32(nn_f32_to_f16(v)) : nn_bf16_to_f32(nn_f32_to_bf16(v));
 }
 
 static void roundtrip(nn_dtype dt)
@@ -256,7 +257,8 @@ static void test_mutations(void)
     nn_params p;
     make_params(&p, 3);
     nn_st_entry e[3];
-    for (int i = 0; i < 3; i++) e[i] = (nn_st_entry){p.items[i].name, p.items[i].ndim, p.items[i].shape, nn_params_data(&p, i)};
+    for (int i = 0; i < 3; i++)
+        e[i] = (nn_st_entry){p.items[i].name, p.items[i].ndim, p.items[i].shape, nn_params_data(&p, i)};
     uint8_t *good;
     size_t size;
     CHECK_OK(nn_st_encode(e, 3, NN_DTYPE_BF16, NULL, &good, &size));

@@ -251,6 +251,12 @@ static void test_preset_search(void)
     CHECK(rep.reduced && size <= 4000000 && rep.frame_count == 30 && rep.quality >= 38 && rep.quality <= 41);
     CHECK(rep.bytes == size && rep.width == 512 && rep.attempts <= 10);
     free(data);
+    /* lossless over the limit: the search goes lossy */
+    wo.lossless = true;
+    CHECK_OK(ild_preset_encode_with(a, &p, &wo, fake_encode, &data, &size, &rep));
+    CHECK(rep.reduced && size <= 4000000 && rep.quality >= 38 && rep.quality <= 41);
+    free(data);
+    wo.lossless = false;
     /* plenty of room: first try, not reduced */
     p.max_bytes = 100000000;
     CHECK_OK(ild_preset_encode_with(a, &p, &wo, fake_encode, &data, &size, &rep));

@@ -49,5 +49,7 @@ int cli_info(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
+int cli_train(int argc, char **argv);
+int cli_paper(int argc, char **argv);
 
 #endif

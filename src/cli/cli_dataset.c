@@ -1,6 +1,6 @@
 /*
- * cli_dataset.c: `ildiff dataset build|stats|export`: builds a TASD-style corpus from icon sets, prints its
- * Table I and draws its Fig. 3 charts, and exports a split in the evaluation exchange form.
+ * cli_dataset.c: `ildiff dataset build|stats|export|sheet`: builds a TASD-style corpus from icon sets, prints its
+ * Table I and draws its Fig. 3 charts, exports a split in the evaluation exchange form, draws a contact sheet.
  */
 #include "cli.h"
 #include "data/dataset.h"
@@ -10,7 +10,8 @@
 static const char usage_text[] =
     "Usage: ildiff dataset build --out DIR --count N --seed S [options]\n"
     "       ildiff dataset stats --corpus DIR [--out DIR]\n"
-    "       ildiff dataset export --corpus DIR --out DIR [--split test]\n\n"
+    "       ildiff dataset export --corpus DIR --out DIR [--split test]\n"
+    "       ildiff dataset sheet --corpus DIR --out FILE.png [--count 16]\n\n"
     "build: renders N transparent animated stickers (RGBA frames, part masks, English and Chinese captions,\n"
     "trigger words, keyframe, source and licence) into tar shards plus manifest.jsonl. Resumable: run the same\n"
     "command again after an interruption. The same seed and sources give the same bytes.\n"
@@ -21,11 +22,13 @@ static const char usage_text[] =
     "  --shard-size N   samples per tar shard (default 256)\n"
     "  --threads N      worker threads (default: all cores)\n"
     "  --cover          choose the samples from a 10x pool to cover the trigger words (TASD-T)\n"
+    "  --rank R --ranks N  build only shards k with k % N == R (several machines sharing DIR)\n"
     "  --quiet          no progress\n"
     "stats: prints Table I (samples, caption lengths, frames, trigger words, languages, keyframes, tag shares)\n"
     "and, with --out, writes stats.md, stats.json, words.png and frames.png there.\n"
     "export: writes one folder per sample of the split: input/ (composited RGB frames), gt_alpha/, gt_rgba/,\n"
-    "bg.png and meta.json (tags, background), the form `ildiff eval` reads.\n";
+    "bg.png and meta.json (tags, background), the form `ildiff eval` reads.\n"
+    "sheet: a contact sheet PNG of the first N samples' keyframes over a checkerboard, with captions.\n";
 
 static void progress(int64_t done, int64_t total, void *user)
 {
@@ -57,10 +60,13 @@ static int build(int argc, char **argv)
         else if (strcmp(a, "--size") == 0 && cli_parse_int(v, 16, 4096, &n)) o.size = (int32_t)n;
         else if (strcmp(a, "--shard-size") == 0 && cli_parse_int(v, 1, 1 << 20, &n)) o.shard_size = (int32_t)n;
         else if (strcmp(a, "--threads") == 0 && cli_parse_int(v, 1, 1024, &n)) o.threads = (int32_t)n;
+        else if (strcmp(a, "--rank") == 0 && cli_parse_int(v, 0, 1 << 20, &n)) o.rank = (int32_t)n;
+        else if (strcmp(a, "--ranks") == 0 && cli_parse_int(v, 1, 1 << 20, &n)) o.ranks = (int32_t)n;
         else if (strcmp(a, "--split") == 0 && ild_split_from_name(v) >= 0) o.split = (ild_split)ild_split_from_name(v);
         else return cli_usage_error("dataset build", "bad option or value: %s %s", a, v);
     }
     if (!o.out_dir || o.count < 1 || !have_seed) return cli_usage_error("dataset build", "--out, --count and --seed are required");
+    if (o.rank >= (o.ranks > 1 ? o.ranks : 1)) return cli_usage_error("dataset build", "--rank must be below --ranks");
     if (nsources == 0) sources[nsources++] = "data/sources";
     ild_sources *src = NULL;
     ildiff_status st = ild_sources_load(sources, nsources, cldr, &src);
@@ -71,7 +77,7 @@ static int build(int argc, char **argv)
     cli_progress_end(&prog);
     ild_sources_free(src);
     if (st != ILDIFF_OK) return cli_status_error(o.out_dir, st);
-    if (!o.quiet) fprintf(stderr, "ildiff: %s: %lld samples\n", o.out_dir, (long long)o.count);
+    if (!o.quiet) fprintf(stderr, "ildiff: %s: done (rank %d of %d)\n", o.out_dir, o.rank, o.ranks > 1 ? o.ranks : 1);
     return CLI_OK;
 }
 
@@ -118,14 +124,38 @@ static int export(int argc, char **argv)
     return CLI_OK;
 }
 
+static int sheet(int argc, char **argv)
+{
+    const char *corpus = NULL, *out = NULL;
+    long long count = 16;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) return cli_usage_error("dataset sheet", "option %s needs a value", a);
+        i++;
+        if (strcmp(a, "--corpus") == 0) corpus = v;
+        else if (strcmp(a, "--out") == 0) out = v;
+        else if (strcmp(a, "--count") == 0 && cli_parse_int(v, 1, 400, &count)) continue;
+        else return cli_usage_error("dataset sheet", "bad option or value: %s %s", a, v);
+    }
+    if (!corpus || !out) return cli_usage_error("dataset sheet", "--corpus and --out are required");
+    ildiff_status st = ild_contact_sheet(corpus, (int)count, out);
+    return st == ILDIFF_OK ? CLI_OK : cli_status_error(corpus, st);
+}
+
 int cli_dataset(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        }
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return CLI_USAGE;
     }
     if (strcmp(argv[1], "build") == 0) return build(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0) return stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) return export(argc - 1, argv + 1);
-    return cli_usage_error("dataset", "unknown action '%s' (build, stats or export)", argv[1]);
+    if (strcmp(argv[1], "sheet") == 0) return sheet(argc - 1, argv + 1);
+    return cli_usage_error("dataset", "unknown action '%s' (build, stats, export or sheet)", argv[1]);
 }

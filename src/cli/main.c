@@ -14,6 +14,8 @@ static const command commands[] = {
     {"convert", cli_convert, "convert between sticker formats, or for a platform with --preset"},
     {"eval", cli_eval, "score a matting method on a sample set: PSNR, SSIM, RVM metrics, hole, collapse"},
     {"dataset", cli_dataset, "build a TASD-style sticker corpus, print its statistics, export a split"},
+    {"train", cli_train, "train a stage of the model: progress, checkpoints, exact resume, loss curves"},
+    {"paper", cli_paper, "regenerate the paper's tables and figures on a sample set into a report folder"},
 };
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 

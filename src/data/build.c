@@ -6,6 +6,7 @@
  * Resumable: a shard is written to <name>.tmp and renamed when complete, its .jsonl after it, so a shard whose
  * two files exist is finished and is skipped on restart. Deterministic: sample i's content depends only on
  * (seed, plan index, split, size, sources); samples are rendered in parallel (OpenMP) and written in order.
+ * Ranks (machines or MPI processes sharing DIR) split the shards round-robin; corpus.json is the same for all.
  */
 #include "dataset.h"
 
@@ -105,8 +106,8 @@ typedef struct shard_job {
     char error[512];
 } shard_job;
 
-/* Renders samples [begin, end) and writes shard k. */
-static ildiff_status build_shard(shard_job *job, int64_t k, int64_t begin, int64_t end, const char *tar_path,
+/* Renders samples [begin, end) and writes them as one shard (tar_path, jsonl_path). */
+static ildiff_status build_shard(shard_job *job, int64_t begin, int64_t end, const char *tar_path,
                                  const char *jsonl_path)
 {
     char tmp[4300];
@@ -163,7 +164,6 @@ static ildiff_status build_shard(shard_job *job, int64_t k, int64_t begin, int64
     if (st != ILDIFF_OK) unlink(tmp);
     if (st == ILDIFF_OK) st = write_replace(jsonl_path, lines.data ? (const char *)lines.data : "", lines.size);
     ild_buf_free(&lines);
-    (void)k;
     return st;
 }
 
@@ -191,8 +191,9 @@ static ildiff_status write_manifest(const char *dir, int64_t shards)
 ildiff_status ild_corpus_build(const ild_sources *src, const ild_build_options *o,
                                void (*progress)(int64_t done, int64_t total, void *user), void *user)
 {
-    if (o->count < 1 || o->size < 16 || o->size > 4096 || o->shard_size < 1 || (unsigned)o->split >= ILD_SPLIT_COUNT)
-        return ild_fail(ILDIFF_ERR_ARG, "bad corpus options (count >= 1, size 16..4096, shard size >= 1)");
+    if (o->count < 1 || o->size < 16 || o->size > 4096 || o->shard_size < 1 || (unsigned)o->split >= ILD_SPLIT_COUNT ||
+        o->rank < 0 || (o->ranks > 1 ? o->rank >= o->ranks : o->rank != 0))
+        return ild_fail(ILDIFF_ERR_ARG, "bad corpus options (count >= 1, size 16..4096, shard size >= 1, 0 <= rank < ranks)");
     if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
         return ild_fail(ILDIFF_ERR_IO, "%s: cannot create: %s", o->out_dir, strerror(errno));
     char path[4200], jpath[4200];
@@ -205,16 +206,24 @@ ildiff_status ild_corpus_build(const ild_sources *src, const ild_build_options *
         st = ild_cover_select(src, o->seed, o->split, o->count * 10, o->count, plan_index);
     }
     shard_job job = {.src = src, .o = o, .plan_index = plan_index};
-    int64_t shards = (o->count + o->shard_size - 1) / o->shard_size;
+    int64_t shards = (o->count + o->shard_size - 1) / o->shard_size, done = 0;
+    int32_t ranks = o->ranks > 1 ? o->ranks : 1;
+    bool complete = true;
     for (int64_t k = 0; k < shards && st == ILDIFF_OK; k++) {
         int64_t begin = k * o->shard_size, end = ILD_MIN(o->count, begin + o->shard_size);
         snprintf(path, sizeof path, "%s/shard-%05lld.tar", o->out_dir, (long long)k);
         snprintf(jpath, sizeof jpath, "%s/shard-%05lld.jsonl", o->out_dir, (long long)k);
-        if (!(exists(path) && exists(jpath))) st = build_shard(&job, k, begin, end, path, jpath);
-        if (st == ILDIFF_OK && progress) progress(end, o->count, user);
+        bool finished = exists(path) && exists(jpath);
+        if (!finished && k % ranks == o->rank) {
+            st = build_shard(&job, begin, end, path, jpath);
+            finished = st == ILDIFF_OK;
+        }
+        complete = complete && finished;
+        if (finished) done += end - begin;
+        if (st == ILDIFF_OK && progress && finished) progress(done, o->count, user);
     }
     free(plan_index);
-    if (st == ILDIFF_OK) st = write_manifest(o->out_dir, shards);
+    if (st == ILDIFF_OK && complete) st = write_manifest(o->out_dir, shards);
     return st;
 }
 

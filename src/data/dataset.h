@@ -22,6 +22,9 @@ typedef struct ild_buf {
 ildiff_status ild_buf_append(ild_buf *b, const void *data, size_t n);
 ildiff_status ild_buf_printf(ild_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ild_buf_free(ild_buf *b);
+/* Re-records this thread's last error as "<where>: <reason>" and returns st (the reason is copied first, so this
+ * is safe where ild_fail(st, "%s: %s", where, ildiff_last_error()) would format a buffer into itself). */
+ildiff_status ild_fail_in(ildiff_status st, const char *where);
 
 /* ---- splits ---- */
 typedef enum ild_split { ILD_SPLIT_TRAIN, ILD_SPLIT_VAL, ILD_SPLIT_TEST, ILD_SPLIT_COUNT } ild_split;
@@ -36,7 +39,6 @@ typedef struct ild_icon {
     char *body;       /* SVG body: the drawable elements inside <svg> */
     float left, top, width, height; /* viewBox */
     char *name_zh;    /* Chinese name from CLDR, or NULL */
-    int16_t category; /* index into the vocabulary's category hints, -1 if none */
 } ild_icon;
 
 typedef struct ild_icon_set {
@@ -242,9 +244,11 @@ typedef struct ild_build_options {
     int32_t threads;     /* 0 = OpenMP default */
     bool cover;          /* choose samples from a 10x pool to cover the trigger words (TASD-T) */
     bool quiet;
+    int32_t rank, ranks; /* build only shards k with k % ranks == rank (ranks 0 or 1: all shards) */
 } ild_build_options;
 /* Builds (or resumes) a corpus. Finished shards are skipped; each shard is written to a temporary name and renamed
- * when complete. Writes manifest.jsonl and corpus.json last. `progress` (may be NULL) is called after each
+ * when complete. Writes manifest.jsonl last, once every shard exists (so with ranks > 1 the last rank to finish
+ * writes it; rerunning any rank after all finished writes it too). `progress` (may be NULL) is called after each
  * shard with (done samples, total). */
 ildiff_status ild_corpus_build(const ild_sources *src, const ild_build_options *o,
                                void (*progress)(int64_t done, int64_t total, void *user), void *user);
@@ -276,7 +280,9 @@ ildiff_status ild_stats_write(const ild_corpus_stats *s, const char *markdown, c
 
 /* ---- clip sampler: RGBA stickers as the RGB inputs the model meets ---- */
 typedef enum ild_bg_kind { ILD_BG_WHITE, ILD_BG_SOLID, ILD_BG_GRADIENT, ILD_BG_NOISE, ILD_BG_COUNT } ild_bg_kind;
-typedef enum ild_damage { ILD_DAMAGE_NONE, ILD_DAMAGE_JPEG, ILD_DAMAGE_GIF, ILD_DAMAGE_GIF_JPEG, ILD_DAMAGE_COUNT } ild_damage;
+typedef enum ild_damage {
+    ILD_DAMAGE_NONE, ILD_DAMAGE_JPEG, ILD_DAMAGE_GIF, ILD_DAMAGE_GIF_JPEG, ILD_DAMAGE_H264, ILD_DAMAGE_COUNT
+} ild_damage;
 const char *ild_bg_kind_name(ild_bg_kind k);
 const char *ild_damage_name(ild_damage d);
 typedef struct ild_clip_info {
@@ -284,19 +290,30 @@ typedef struct ild_clip_info {
     ild_damage damage;
     int jpeg_quality;   /* 0 when no JPEG */
     int gif_colors;     /* 0 when no palette */
+    int h264_crf;       /* 0 when no H.264 */
     uint8_t bg_rgb[3];  /* the base colour of the background */
 } ild_clip_info;
 /* Composites T frames of straight RGBA (T, H, W, 4) over a background drawn from `seed` (mostly white, other
  * solid colours, near-solid gradients, light noise) and applies the damage real files carry (GIF palette with
- * 1-bit alpha edges before compositing, JPEG re-encoding at a random quality). rgb_out: (T, H, W, 3);
+ * 1-bit alpha edges before compositing, JPEG re-encoding at a random quality, H.264 at a random CRF).
+ * rgb_out: (T, H, W, 3);
  * bg_out: (H, W, 3) the clean background plate. Deterministic given the seed. Fails with NOMEM or INTERNAL. */
 ildiff_status ild_clip_sample(const uint8_t *rgba, int32_t frames, int32_t w, int32_t h, uint64_t seed,
                               uint8_t *rgb_out, uint8_t *bg_out, ild_clip_info *info);
+
+/* Encodes the (T, H, W, 3) clip with libx264 at `crf` and decodes it back in place (h264.c). Fails with
+ * UNSUPPORTED without an H.264 encoder, INTERNAL when FFmpeg fails. */
+ildiff_status ild_h264_roundtrip(uint8_t *rgb, int32_t frames, int32_t w, int32_t h, int crf);
 
 /* ---- export: a split in the evaluation exchange form ---- */
 /* For every sample of `split` in the corpus at dir: out/<id>/input/000.png.. (composited by ild_clip_sample with
  * the sample's seed), gt_alpha/, gt_rgba/, bg.png, meta.json (tags, background, damage, captions). *exported gets
  * the sample count. Fails with IO/FORMAT naming the shard, or EXISTS when out/<id> is there already. */
 ildiff_status ild_corpus_export(const char *dir, ild_split split, const char *out, int64_t *exported);
+
+/* ---- contact sheet ---- */
+/* Draws the keyframes of the corpus's first `count` (1..400) samples over a checkerboard, 4 per row, each with its
+ * English caption and trigger words, into one PNG at out_png (replaced if present). Fails with IO/FORMAT. */
+ildiff_status ild_contact_sheet(const char *dir, int count, const char *out_png);
 
 #endif

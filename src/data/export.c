@@ -95,6 +95,7 @@ static ildiff_status export_sample(export_ctx *c, const cJSON *meta, const ildif
         cJSON_AddStringToObject(m, "damage", ild_damage_name(info.damage));
         cJSON_AddNumberToObject(m, "jpeg_quality", info.jpeg_quality);
         cJSON_AddNumberToObject(m, "gif_colors", info.gif_colors);
+        cJSON_AddNumberToObject(m, "h264_crf", info.h264_crf);
         char *text = cJSON_Print(m);
         cJSON_Delete(m);
         snprintf(sub, sizeof sub, "%s/meta.json", dir);
@@ -173,7 +174,8 @@ ildiff_status ild_corpus_export(const char *dir, ild_split split, const char *ou
         c.frames = 0;
         c.status = ILDIFF_OK;
         if (st == ILDIFF_OK) st = ild_tar_each(data, size, on_entry, &c);
-        if (st == ILDIFF_OK && c.status != ILDIFF_OK) st = ild_fail(c.status, "%s: %s", path, ildiff_last_error());
+        if (st == ILDIFF_OK && c.status != ILDIFF_OK) st = c.status;
+        if (st != ILDIFF_OK) st = ild_fail_in(st, path);
         free(data);
     }
     *exported = c.exported;

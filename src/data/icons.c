@@ -39,7 +39,7 @@ static ildiff_status read_json(const char *path, bool optional, cJSON **out)
     struct stat sb;
     if (optional && stat(path, &sb) != 0) return ILDIFF_OK;
     ildiff_status st = ildiff_read_file(path, SOURCE_MAX_BYTES, &data, &size);
-    if (st != ILDIFF_OK) return ild_fail(st, "%s: %s", path, ildiff_last_error());
+    if (st != ILDIFF_OK) return ild_fail_in(st, path);
     *out = cJSON_ParseWithLength((const char *)data, size);
     free(data);
     if (!*out || !cJSON_IsObject(*out)) {
@@ -52,8 +52,9 @@ static ildiff_status read_json(const char *path, bool optional, cJSON **out)
 
 static bool skipped_name(const char *n)
 {
-    static const char *const bad[] = {"flag", "skin-tone", "keycap", "regional-indicator", "button", "letter",
-                                      "digit", "-sign", "arrow", "symbol", "square", "circled", "zodiac"};
+    static const char *const bad[] = {"flag", "-tone", "keycap", "regional-indicator", "button", "letter", "digit",
+                                      "-sign", "arrow", "symbol", "square", "circled", "zodiac", "minus", "plus",
+                                      "divide", "multiply", "heavy-"};
     static const char *const tone_suffix[] = {"-light", "-medium", "-dark"}; /* fluent's skin-tone variants */
     size_t len = strlen(n);
     if (len < 3) return true;
@@ -150,8 +151,7 @@ static ildiff_status load_set(const char *path, const ild_cldr *cldr, ild_icon_s
         const char *body = json_str(it, "body");
         if (!body || !it->string || skipped_name(it->string) || json_num(it, "hidden", 0)) continue;
         ild_icon ic = {.left = (float)json_num(it, "left", 0), .top = (float)json_num(it, "top", 0),
-                       .width = (float)json_num(it, "width", dw), .height = (float)json_num(it, "height", dh),
-                       .category = -1};
+                       .width = (float)json_num(it, "width", dw), .height = (float)json_num(it, "height", dh)};
         if (!(ic.width > 0 && ic.height > 0 && ic.width < 1e5 && ic.height < 1e5)) continue;
         ild_svg_parts parts;
         if (ild_svg_parts_split(body, &parts) != ILDIFF_OK) continue;

@@ -183,7 +183,7 @@ void ild_plan_words(const ild_sources *src, ild_plan *p)
         [ILD_MOTION_SHAKE] = {"shake", NULL},     [ILD_MOTION_FLOAT] = {"float", NULL},
         [ILD_MOTION_NOD] = {"nod", NULL},         [ILD_MOTION_POP_IN] = {"pop", NULL}};
     static const char *const part_words[ILD_PART_COUNT][2] = {
-        [ILD_PART_WAVE] = {"wave", "hello"}, [ILD_PART_SWING] = {"swing", NULL}, [ILD_PART_BLINK] = {"blink", NULL},
+        [ILD_PART_WAVE] = {"wave", NULL}, [ILD_PART_SWING] = {"swing", NULL}, [ILD_PART_BLINK] = {"blink", NULL},
         [ILD_PART_BOUNCE] = {"bounce", NULL}, [ILD_PART_PULSE] = {"pulse", NULL}};
     static const char *const effect_words[ILD_EFFECT_COUNT][2] = {
         [ILD_EFFECT_SHADOW] = {"shadow", NULL}, [ILD_EFFECT_GLOW] = {"glow", "shine"},
@@ -202,6 +202,7 @@ void ild_plan_words(const ild_sources *src, ild_plan *p)
         if (part_words[p->part_motion][k]) add_word(p, part_words[p->part_motion][k]);
         if (effect_words[p->effect][k]) add_word(p, effect_words[p->effect][k]);
     }
+    if (p->part_motion == ILD_PART_WAVE) add_word(p, p->obj[0].phase < 0.5 ? "hello" : "goodbye");
     if (p->outline) add_word(p, "outline");
     if (p->object_count > 1 && p->obj[1].motion == ILD_MOTION_POP_IN) add_word(p, "pop");
 }

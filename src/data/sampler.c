@@ -1,8 +1,9 @@
 /*
  * sampler.c: the clip sampler: turns a transparent sticker (RGBA frames) into the RGB clip a model meets in the
  * wild. Backgrounds: pure white (55%), another solid colour (15%), a near-solid gradient (15%), light noise over
- * a light colour (15%). Damage: none (30%), JPEG re-encoding at quality 40-95 (35%), a GIF palette of 32-256
- * colours with 1-bit alpha edges before compositing (20%), or GIF then JPEG (15%). Everything is drawn from one
+ * a light colour (15%). Damage: none (30%), JPEG re-encoding at quality 40-95 (30%), a GIF palette of 32-256
+ * colours with 1-bit alpha edges before compositing (15%), GIF then JPEG (10%), H.264 at CRF 23-38 (15%,
+ * h264.c). Everything is drawn from one
  * seed, so a clip is reproducible. JPEG uses libjpeg in memory with a longjmp error handler (never exit()).
  */
 #include "dataset.h"
@@ -21,7 +22,7 @@ const char *ild_bg_kind_name(ild_bg_kind k)
 
 const char *ild_damage_name(ild_damage d)
 {
-    static const char *const names[ILD_DAMAGE_COUNT] = {"none", "jpeg", "gif", "gif+jpeg"};
+    static const char *const names[ILD_DAMAGE_COUNT] = {"none", "jpeg", "gif", "gif+jpeg", "h264"};
     return (unsigned)d < ILD_DAMAGE_COUNT ? names[d] : "unknown";
 }
 
@@ -142,12 +143,13 @@ ildiff_status ild_clip_sample(const uint8_t *rgba, int32_t frames, int32_t w, in
     memset(info, 0, sizeof *info);
     ild_rng rng = ild_rng_new(seed ^ 0x636c6970ULL); /* "clip" */
     background(&rng, w, h, bg_out, info);
-    static const double damage_w[ILD_DAMAGE_COUNT] = {30, 35, 20, 15};
+    static const double damage_w[ILD_DAMAGE_COUNT] = {30, 30, 15, 10, 15};
     info->damage = (ild_damage)ild_rng_pick(&rng, damage_w, ILD_DAMAGE_COUNT);
     bool gif = info->damage == ILD_DAMAGE_GIF || info->damage == ILD_DAMAGE_GIF_JPEG;
     bool jpeg = info->damage == ILD_DAMAGE_JPEG || info->damage == ILD_DAMAGE_GIF_JPEG;
     info->gif_colors = gif ? 32 << ild_rng_int(&rng, 4) : 0;
     info->jpeg_quality = jpeg ? 40 + (int)ild_rng_int(&rng, 56) : 0;
+    info->h264_crf = info->damage == ILD_DAMAGE_H264 ? 23 + (int)ild_rng_int(&rng, 16) : 0;
     size_t n = (size_t)w * h;
     for (int32_t f = 0; f < frames; f++)
         for (size_t i = 0; i < n; i++) {
@@ -161,5 +163,6 @@ ildiff_status ild_clip_sample(const uint8_t *rgba, int32_t frames, int32_t w, in
     if (gif) st = palette_quantize(rgb_out, n * (size_t)frames, info->gif_colors);
     for (int32_t f = 0; f < frames && jpeg && st == ILDIFF_OK; f++)
         st = jpeg_roundtrip(rgb_out + (size_t)f * n * 3, w, h, info->jpeg_quality);
+    if (st == ILDIFF_OK && info->h264_crf) st = ild_h264_roundtrip(rgb_out, frames, w, h, info->h264_crf);
     return st;
 }

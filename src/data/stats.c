@@ -30,7 +30,7 @@ ildiff_status ild_stats_compute(const char *dir, ild_corpus_stats *s)
     uint8_t *data = NULL;
     size_t size = 0;
     ildiff_status st = ildiff_read_file(path, (int64_t)1 << 34, &data, &size);
-    if (st != ILDIFF_OK) return ild_fail(st, "%s: %s", path, ildiff_last_error());
+    if (st != ILDIFF_OK) return ild_fail_in(st, path);
     double en = 0, zh = 0, frames = 0;
     char *text = (char *)data;
     for (size_t b = 0; b < size && st == ILDIFF_OK;) {

@@ -1,6 +1,7 @@
 /*
- * tar.c: growable byte buffers and a small POSIX ustar writer and reader for the corpus shards. Entries are
- * regular files with fixed metadata (mode 0644, uid/gid 0, mtime 0), so the same content gives the same bytes.
+ * tar.c: growable byte buffers (and ild_fail_in, which prefixes the last error), and a small POSIX ustar writer
+ * and reader for the corpus shards. Entries are regular files with fixed metadata (mode 0644, uid/gid 0, mtime 0),
+ * so the same content gives the same bytes.
  * The reader walks an archive held in memory and never reads outside it.
  */
 #include "dataset.h"
@@ -41,6 +42,13 @@ ildiff_status ild_buf_printf(ild_buf *b, const char *fmt, ...)
     va_end(ap);
     b->size += (size_t)n;
     return ILDIFF_OK;
+}
+
+ildiff_status ild_fail_in(ildiff_status st, const char *where)
+{
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s", ildiff_last_error());
+    return ild_fail(st, "%s: %s", where, reason);
 }
 
 void ild_buf_free(ild_buf *b)

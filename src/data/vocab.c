@@ -22,7 +22,7 @@ static const ild_word words[] = {
     {"love", "爱", E, "heart*|love*|kiss*"},
     {"laugh", "大笑", E, "joy|laughing|rolling"},
     {"cry", "哭泣", E, "crying|tear*|loudly"},
-    {"surprised", "惊讶", E, "astonished|hushed|surprised|exploding|open"},
+    {"surprised", "惊讶", E, "astonished|hushed|surprised|exploding"},
     {"scared", "害怕", E, "fearful|screaming|scream|anxious"},
     {"cool", "酷", E, "sunglasses|cool"},
     {"sleepy", "困", E, "sleepy|yawning|zzz"},

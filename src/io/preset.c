@@ -262,29 +262,6 @@ static ildiff_status bisect_quality(search *s, const ildiff_anim *a, float lo, f
     return ILDIFF_OK;
 }
 
-/* One level (one frame rate and size): the highest quality in [QUALITY_MIN, q0] that fits, *found false when
- * none does. q0_over: q0 is already known not to fit. */
-static ildiff_status search_level(search *s, const ildiff_anim *a, float q0, bool q0_over, bool *found)
-{
-    bool fits;
-    *found = false;
-    if (!s->quality_matters) {
-        if (q0_over) return ILDIFF_OK;
-        ildiff_status st = attempt(s, a, q0, &fits);
-        *found = fits;
-        return st;
-    }
-    ildiff_status st = attempt(s, a, QUALITY_MIN, &fits);
-    if (st != ILDIFF_OK || !fits) return st;
-    *found = true;
-    if (q0 <= QUALITY_MIN) return ILDIFF_OK;
-    if (!q0_over) {
-        st = attempt(s, a, q0, &fits);
-        if (st != ILDIFF_OK || fits) return st;
-    }
-    return bisect_quality(s, a, QUALITY_MIN, q0);
-}
-
 /* One encode at (scale, fps_cap) with the lowest quality worth trying: does this level fit at all? */
 static ildiff_status probe(search *s, const ildiff_anim *anim, double scale, double fps_cap, float q0, bool *fits)
 {
@@ -336,17 +313,15 @@ static ildiff_status search_down(search *s, const ildiff_anim *anim, const ildif
     ildiff_status st;
     *found = false;
     s->wo.lossless = false; /* lossless does not shrink with quality: search lossy */
-    if (lossless0) {
-        s->quality_matters = true;
-        st = search_level(s, level0, q0, false, found);
-    } else { /* one probe at the lowest quality tells whether quality changes the size at all */
-        size_t size_q0 = s->last_size;
-        st = attempt(s, level0, QUALITY_MIN, &fits);
-        s->quality_matters = s->last_size != size_q0;
-        if (st == ILDIFF_OK && fits) {
-            *found = true;
-            if (s->quality_matters && q0 > QUALITY_MIN) st = bisect_quality(s, level0, QUALITY_MIN, q0);
-        }
+    s->quality_matters = true;
+    size_t size_q0 = s->last_size;
+    st = attempt(s, level0, QUALITY_MIN, &fits);
+    if (!lossless0) s->quality_matters = s->last_size != size_q0; /* does quality change the size at all? */
+    if (st == ILDIFF_OK && fits) {
+        *found = true;
+        bool top = false;
+        if (lossless0 && q0 > QUALITY_MIN) st = attempt(s, level0, q0, &top); /* lossy at q0 is not tried yet */
+        if (st == ILDIFF_OK && !top && s->quality_matters && q0 > QUALITY_MIN) st = bisect_quality(s, level0, QUALITY_MIN, q0);
     }
     if (st != ILDIFF_OK || *found) return st;
     double fps[FPS_STEP_COUNT + 1];

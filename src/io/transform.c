@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Output dimensions above this are refused: they are never stickers and would overflow the weight products. */
+/* Sides above this (input or output) are refused: never stickers, and they would overflow the weight products. */
 enum { MAX_RESIZE_SIDE = 1 << 15 };
 
 /* (N) per output index: first entry in idx/w and entry count; weights sum to denom for every output index. */
@@ -133,9 +133,11 @@ static void resize_frame(uint8_t *dst, const uint8_t *src, int32_t sw, int32_t s
 ildiff_status ildiff_anim_resize(const ildiff_anim *anim, int32_t new_width, int32_t new_height, ildiff_anim **out)
 {
     *out = NULL;
+    int32_t sw = anim->width, sh = anim->height;
     if (new_width <= 0 || new_height <= 0 || new_width > MAX_RESIZE_SIDE || new_height > MAX_RESIZE_SIDE)
         return ild_fail(ILDIFF_ERR_ARG, "invalid resize target %dx%d", new_width, new_height);
-    int32_t sw = anim->width, sh = anim->height;
+    if (sw > MAX_RESIZE_SIDE || sh > MAX_RESIZE_SIDE)
+        return ild_fail(ILDIFF_ERR_LIMIT, "cannot resize a %dx%d animation (sides up to %d)", sw, sh, MAX_RESIZE_SIDE);
     ildiff_anim *a;
     ildiff_status st = ildiff_anim_new(new_width, new_height, anim->frame_count, 1, &a);
     if (st != ILDIFF_OK) return st;

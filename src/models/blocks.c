@@ -44,17 +44,17 @@ ildiff_status mdl_resnet_plan(mdl_resnet *r, mdl_arena *a, int64_t N, int64_t H,
     if (st == ILDIFF_OK) st = mdl_conv_plan(&r->conv2, N, 1, H, W);
     if (st == ILDIFF_OK && r->has_shortcut) st = mdl_conv_plan(&r->conv_shortcut, N, 1, H, W);
     size_t ni = (size_t)(N * r->C * r->S), no = (size_t)(N * r->OC * r->S), ng = (size_t)(N * r->norm1.G);
-    mdl_take(a, ni, &r->n1, &r->dn1);
-    mdl_take(a, ni, &r->a1, &r->da1);
-    mdl_take(a, no, &r->h1, &r->dh1);
-    mdl_take(a, no, &r->n2, &r->dn2);
-    mdl_take(a, no, &r->a2, &r->da2);
-    if (r->has_shortcut) mdl_take(a, no, &r->sc, &r->dsc);
+    mdl_take_temp(a, ni, &r->n1, &r->dn1);
+    mdl_take_temp(a, ni, &r->a1, &r->da1);
+    mdl_take_temp(a, no, &r->h1, &r->dh1);
+    mdl_take_temp(a, no, &r->n2, &r->dn2);
+    mdl_take_temp(a, no, &r->a2, &r->da2);
+    if (r->has_shortcut) mdl_take_temp(a, no, &r->sc, &r->dsc);
     mdl_take(a, no, &r->y, &r->dy);
-    mdl_take(a, ng, &r->mean1, NULL);
-    mdl_take(a, ng, &r->rstd1, NULL);
-    mdl_take(a, ng, &r->mean2, NULL);
-    mdl_take(a, ng, &r->rstd2, NULL);
+    mdl_take_temp(a, ng, &r->mean1, NULL);
+    mdl_take_temp(a, ng, &r->rstd1, NULL);
+    mdl_take_temp(a, ng, &r->mean2, NULL);
+    mdl_take_temp(a, ng, &r->rstd2, NULL);
     return st;
 }
 
@@ -125,16 +125,16 @@ ildiff_status mdl_attn2d_plan(mdl_attn2d *m, mdl_arena *a, int64_t N, int64_t H,
 {
     m->N = N, m->S = H * W;
     size_t n = (size_t)(N * m->C * m->S);
-    mdl_take(a, n, &m->n, &m->dn);
-    mdl_take(a, (size_t)(N * m->group_norm.G), &m->mean, NULL);
-    mdl_take(a, (size_t)(N * m->group_norm.G), &m->rstd, NULL);
-    mdl_take(a, n, &m->t, &m->dt);
-    mdl_take(a, n, &m->q, NULL);
-    mdl_take(a, n, &m->k, NULL);
-    mdl_take(a, n, &m->v, NULL);
-    mdl_take(a, (size_t)(N * m->NH * m->S * m->S), &m->att, NULL);
-    mdl_take(a, n, &m->ctx, NULL);
-    mdl_take(a, n, &m->o, &m->dO);
+    mdl_take_temp(a, n, &m->n, &m->dn);
+    mdl_take_temp(a, (size_t)(N * m->group_norm.G), &m->mean, NULL);
+    mdl_take_temp(a, (size_t)(N * m->group_norm.G), &m->rstd, NULL);
+    mdl_take_temp(a, n, &m->t, &m->dt);
+    mdl_take_temp(a, n, &m->q, NULL);
+    mdl_take_temp(a, n, &m->k, NULL);
+    mdl_take_temp(a, n, &m->v, NULL);
+    mdl_take_temp(a, (size_t)(N * m->NH * m->S * m->S), &m->att, NULL);
+    mdl_take_temp(a, n, &m->ctx, NULL);
+    mdl_take_temp(a, n, &m->o, &m->dO);
     mdl_take(a, n, &m->y, &m->dy);
     mdl_take(a, a->train ? nn_xattn_scratch_floats(N, m->S, m->S, m->C, m->NH) : 0, &m->scratch, NULL);
     return ILDIFF_OK;

@@ -9,7 +9,8 @@
  *
  * A block's output y and its gradient twin dy live in the model's arena (layers.h): the consumer of y
  * accumulates into dy, then the block's backward accumulates into the twin of its input. Backward needs a plan
- * made with train = true.
+ * made with train = true. In an inference plan everything but y comes from the arena's reused region
+ * (mdl_take_temp): the model calls mdl_temp_reset before planning each block.
  */
 #ifndef ILDIFF_MODELS_BLOCKS_H
 #define ILDIFF_MODELS_BLOCKS_H

@@ -2,6 +2,9 @@
 #include "models/layers.h"
 
 #include "base/base.h"
+#include "nn/rng.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +20,22 @@ void mdl_take(mdl_arena *a, size_t n, float **x, float **dx)
     if (dx) *dx = a->grads ? a->grads + off : NULL;
 }
 
+void mdl_take_temp(mdl_arena *a, size_t n, float **x, float **dx)
+{
+    if (a->train) {
+        mdl_take(a, n, x, dx);
+        return;
+    }
+    size_t off = a->temp_used;
+    a->temp_used += (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (a->temp_used > a->temp_max) a->temp_max = a->temp_used;
+    ILD_ASSERT(!a->temp || a->temp_used <= a->temp_floats);
+    *x = a->temp ? a->temp + off : NULL;
+    if (dx) *dx = NULL;
+}
+
+void mdl_temp_reset(mdl_arena *a) { a->temp_used = 0; }
+
 static float *alloc_floats(size_t n)
 {
     size_t bytes = (n ? n : ARENA_ALIGN) * sizeof(float);
@@ -27,20 +46,23 @@ static float *alloc_floats(size_t n)
 
 ildiff_status mdl_arena_alloc(mdl_arena *a)
 {
-    size_t n = a->used;
+    size_t n = a->used, t = a->temp_max;
     bool train = a->train;
     mdl_arena_free(a);
     a->train = train;
-    if (n > SIZE_MAX / sizeof(float) / 2) return ild_fail(ILDIFF_ERR_LIMIT, "activation plan too large");
+    if (n > SIZE_MAX / sizeof(float) / 2 || t > SIZE_MAX / sizeof(float) / 2)
+        return ild_fail(ILDIFF_ERR_LIMIT, "activation plan too large");
     a->acts = alloc_floats(n);
     a->grads = train ? alloc_floats(n) : NULL;
-    if (!a->acts || (train && !a->grads)) {
+    a->temp = t ? alloc_floats(t) : NULL;
+    if (!a->acts || (train && !a->grads) || (t && !a->temp)) {
         mdl_arena_free(a);
         a->train = train;
         return ild_fail(ILDIFF_ERR_NOMEM, "out of memory for %zu MiB of activations",
-                        n * sizeof(float) * (train ? 2 : 1) >> 20);
+                        (n * (train ? 2 : 1) + t) * sizeof(float) >> 20);
     }
     a->floats = n;
+    a->temp_floats = t;
     return ILDIFF_OK;
 }
 
@@ -49,6 +71,7 @@ void mdl_arena_free(mdl_arena *a)
     if (!a) return;
     free(a->acts);
     free(a->grads);
+    free(a->temp);
     bool train = a->train;
     memset(a, 0, sizeof *a);
     a->train = train;
@@ -66,6 +89,38 @@ ildiff_status mdl_param(nn_params *p, const char *prefix, const char *name, int 
     int n = snprintf(full, sizeof full, "%s%s", prefix ? prefix : "", name);
     if (n < 0 || (size_t)n >= sizeof full) return ild_fail(ILDIFF_ERR_ARG, "parameter name %s%s too long", prefix, name);
     return nn_params_add(p, full, ndim, shape, flags, w, dw);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+void mdl_init_params(nn_params *p, uint64_t seed)
+{
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    int64_t fan_in = 0; /* of the last 2+-dim weight, for its bias */
+    for (int i = 0; i < p->count; i++) {
+        const nn_param *e = &p->items[i];
+        float *w = nn_params_data(p, i);
+        if (ends_with(e->name, ".weight") && e->ndim >= 2) {
+            fan_in = 1;
+            for (int d = 1; d < e->ndim; d++) fan_in *= e->shape[d];
+            nn_init_kaiming_uniform(&r, w, e->numel, fan_in);
+        } else if (ends_with(e->name, ".weight") && e->ndim == 1) {
+            fan_in = 0;
+            for (size_t j = 0; j < e->numel; j++) w[j] = 1;
+        } else if (ends_with(e->name, ".bias")) {
+            if (fan_in > 0)
+                nn_init_uniform(&r, w, e->numel, 1.0f / sqrtf((float)fan_in));
+            else
+                nn_init_zeros(w, e->numel);
+        } else {
+            nn_init_trunc_normal(&r, w, e->numel, 0.02f);
+        }
+    }
 }
 
 /* "<name>.<suffix>" into buf (names are short; an overlong one fails in mdl_param's length check). */
@@ -116,6 +171,13 @@ void mdl_conv_backward(mdl_conv *c, float *dinp, const float *dout, const float 
         nn_conv3d_backward(c->plan, dinp, dw, db, dout, inp, c->w);
     else
         nn_conv2d_backward(c->plan, dinp, dw, db, dout, inp, c->w);
+}
+
+void mdl_conv_zero(mdl_conv *c)
+{
+    size_t n = (size_t)(c->OC * c->C * c->K * c->K * (c->is3d ? c->K : 1));
+    memset(c->w, 0, n * sizeof(float));
+    if (c->b) memset(c->b, 0, (size_t)c->OC * sizeof(float));
 }
 
 void mdl_conv_free(mdl_conv *c)

@@ -9,6 +9,10 @@
  * hands out the same offsets, now as pointers. Every activation has a gradient twin at the same offset, so one
  * memset (mdl_arena_zero_grads) clears all of them before a backward pass, and ops accumulate (+=) as nn.h says.
  *
+ * Inference plans (train = false) also reuse memory: buffers taken with mdl_take_temp live only until the next
+ * mdl_temp_reset, which a model calls between blocks, so a block's internals share one region with the next
+ * block's. In a training plan mdl_take_temp is mdl_take (backward needs everything).
+ *
  * Layers keep their weights' pointers (bound by nn_params_alloc) and, for convolutions, a oneDNN plan for the
  * planned input shape. Shapes are the callers' contract; only plan functions (allocation, oneDNN) can fail.
  *
@@ -28,16 +32,24 @@
 /* ---- activation arena ---- */
 
 typedef struct mdl_arena {
-    float *acts;   /* (floats) activations; NULL while measuring */
-    float *grads;  /* (floats) their gradients; NULL while measuring or for inference */
-    size_t used;   /* floats handed out so far in this pass */
-    size_t floats; /* size of the allocated blocks */
-    bool train;    /* allocate gradients too */
+    float *acts;      /* (floats) activations; NULL while measuring */
+    float *grads;     /* (floats) their gradients; NULL while measuring or for inference */
+    float *temp;      /* (temp_floats) the reused region of an inference plan */
+    size_t used;      /* floats handed out so far in this pass */
+    size_t floats;    /* size of the allocated blocks */
+    size_t temp_used; /* floats of the reused region handed out since the last mdl_temp_reset */
+    size_t temp_max;  /* the most temp_used reached in this pass */
+    size_t temp_floats;
+    bool train;       /* allocate gradients too */
 } mdl_arena;
 
 /* Hands out n floats (rounded up to 16, 64-byte aligned): *x gets the activation, *dx (may be NULL) its gradient
  * (NULL unless training). While measuring both are NULL. */
 void mdl_take(mdl_arena *a, size_t n, float **x, float **dx);
+/* Like mdl_take, but in an inference plan from the reused region (valid until the next mdl_temp_reset; *dx NULL). */
+void mdl_take_temp(mdl_arena *a, size_t n, float **x, float **dx);
+/* Starts a new window of the reused region (a no-op for training plans). */
+void mdl_temp_reset(mdl_arena *a);
 /* Allocates the counted floats (zeroed) and rewinds for the pointing pass. Frees an earlier allocation first.
  * ILDIFF_ERR_NOMEM on failure. */
 ildiff_status mdl_arena_alloc(mdl_arena *a);
@@ -51,6 +63,12 @@ void mdl_arena_zero_grads(mdl_arena *a);
 /* Registers "<prefix><name>" (e.g. prefix "decoder.", name "conv_in.weight") with nn_params_add. */
 ildiff_status mdl_param(nn_params *p, const char *prefix, const char *name, int ndim, const int64_t *shape,
                         unsigned flags, float **w, float **dw);
+
+/* Initialises every tensor of the table as PyTorch's defaults do, from `seed` (deterministic): a ".weight" of 2+
+ * dims (conv, linear) kaiming-uniform, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the ".bias" of the same layer
+ * U(+-1/sqrt(fan_in)); a 1-dim ".weight" (a norm) 1 and its ".bias" 0; anything else (pos_embed, mask_token)
+ * truncated normal with std 0.02. Zero-initialised layers are the models' own business (their *_init). */
+void mdl_init_params(nn_params *p, uint64_t seed);
 
 /* ---- convolution layer (conv2d or conv3d, groups 1, zero padding K/2) ---- */
 
@@ -75,6 +93,8 @@ void mdl_conv_forward(mdl_conv *c, float *out, const float *inp);
 /* Accumulates into dinp (may be NULL) and the weight gradients (skipped when `frozen`). */
 void mdl_conv_backward(mdl_conv *c, float *dinp, const float *dout, const float *inp, bool frozen);
 void mdl_conv_free(mdl_conv *c);
+/* Sets the weight and bias to 0 (the zero-initialised layers of the reference: latent_conv_in, temporal out, ...). */
+void mdl_conv_zero(mdl_conv *c);
 
 /* ---- normalisation and linear layers: parameters only; the ops of nn/norm.h and nn/linear.h take them ---- */
 

@@ -29,6 +29,12 @@ ildiff_status offset_encoder_build(offset_encoder *m, const offset_config *cfg, 
     return st;
 }
 
+void offset_encoder_init(offset_encoder *m, nn_params *p, uint64_t seed)
+{
+    mdl_init_params(p, seed);
+    mdl_conv_zero(&m->convs[OFFSET_CONVS - 1]);
+}
+
 static ildiff_status plan_pass(offset_encoder *m)
 {
     int64_t H = m->H, W = m->W;

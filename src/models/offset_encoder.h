@@ -33,6 +33,8 @@ typedef struct offset_encoder {
 
 /* ILDIFF_ERR_ARG for widths < 1. */
 ildiff_status offset_encoder_build(offset_encoder *m, const offset_config *cfg, nn_params *p, const char *prefix);
+/* Fresh weights (after nn_params_alloc): mdl_init_params, then the last conv zeroed, as LayerDiffuse. */
+void offset_encoder_init(offset_encoder *m, nn_params *p, uint64_t seed);
 /* H, W multiples of 8. */
 ildiff_status offset_encoder_plan(offset_encoder *m, int64_t N, int64_t H, int64_t W, bool train);
 /* x (N, 4, H, W) -> m->c[OFFSET_CONVS - 1] (N, latent, H/8, W/8). */

@@ -119,7 +119,9 @@ static ildiff_status plan_pass(transparent_decoder *m)
         }
         b->x = h, b->dx = dh;
         for (int64_t j = 0; j < L && st == ILDIFF_OK; j++) {
+            mdl_temp_reset(a);
             st = mdl_resnet_plan(&b->resnets[j], a, N, H, W);
+            mdl_temp_reset(a);
             if (st == ILDIFF_OK && b->attn) st = mdl_attn2d_plan(&b->attentions[j], a, N, H, W);
             h = res_out(b->resnets, b->attentions, b->attn, j, &dh);
             stack[sp] = h, dstack[sp++] = dh;
@@ -132,8 +134,11 @@ static ildiff_status plan_pass(transparent_decoder *m)
             stack[sp] = h, dstack[sp++] = dh;
         }
     }
+    mdl_temp_reset(a);
     if (st == ILDIFF_OK) st = mdl_resnet_plan(&m->mid_resnets[0], a, N, H, W);
+    mdl_temp_reset(a);
     if (st == ILDIFF_OK) st = mdl_attn2d_plan(&m->mid_attention, a, N, H, W);
+    mdl_temp_reset(a);
     if (st == ILDIFF_OK) st = mdl_resnet_plan(&m->mid_resnets[1], a, N, H, W);
     h = m->mid_resnets[1].y, dh = m->mid_resnets[1].dy;
     int64_t c = w[n - 1];
@@ -144,27 +149,31 @@ static ildiff_status plan_pass(transparent_decoder *m)
         for (int64_t j = 0; j <= L && st == ILDIFF_OK; j++) {
             --sp;
             u->skip[j] = stack[sp], u->dskip[j] = dstack[sp];
-            mdl_take(a, (size_t)(N * (c + u->skip_c[j]) * H * W), &u->cat[j], &u->dcat[j]);
+            mdl_temp_reset(a);
+            mdl_take_temp(a, (size_t)(N * (c + u->skip_c[j]) * H * W), &u->cat[j], &u->dcat[j]);
             st = mdl_resnet_plan(&u->resnets[j], a, N, H, W);
+            mdl_temp_reset(a);
             if (st == ILDIFF_OK && u->attn) st = mdl_attn2d_plan(&u->attentions[j], a, N, H, W);
             h = res_out(u->resnets, u->attentions, u->attn, j, &dh);
             c = cout;
         }
         if (st == ILDIFF_OK && u->up) {
             H *= 2, W *= 2;
-            mdl_take(a, (size_t)(N * c * H * W), &u->u, &u->du);
+            mdl_temp_reset(a);
+            mdl_take_temp(a, (size_t)(N * c * H * W), &u->u, &u->du);
             st = mdl_conv_plan(&u->upsampler, N, 1, H, W);
             mdl_take(a, (size_t)(N * c * H * W), &u->c, &u->dc);
             h = u->c, dh = u->dc;
         }
     }
     size_t n0 = (size_t)(N * w[0] * H * W);
-    mdl_take(a, n0, &m->no, &m->dno);
-    mdl_take(a, (size_t)(N * m->cfg.groups), &m->mean, NULL);
-    mdl_take(a, (size_t)(N * m->cfg.groups), &m->rstd, NULL);
-    mdl_take(a, n0, &m->ao, &m->dao);
+    mdl_temp_reset(a);
+    mdl_take_temp(a, n0, &m->no, &m->dno);
+    mdl_take_temp(a, (size_t)(N * m->cfg.groups), &m->mean, NULL);
+    mdl_take_temp(a, (size_t)(N * m->cfg.groups), &m->rstd, NULL);
+    mdl_take_temp(a, n0, &m->ao, &m->dao);
     if (st == ILDIFF_OK) st = mdl_conv_plan(&m->conv_out, N, 1, H, W);
-    mdl_take(a, (size_t)(N * 4 * H * W), &m->co, &m->dco);
+    mdl_take_temp(a, (size_t)(N * 4 * H * W), &m->co, &m->dco);
     mdl_take(a, (size_t)(N * 4 * H * W), &m->y, NULL);
     return st;
 }

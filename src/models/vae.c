@@ -33,14 +33,16 @@ static ildiff_status block_add(vae_block *b, nn_params *p, const char *prefix, i
     return st == ILDIFF_OK ? mdl_conv_add(&b->conv2, p, prefix, name, C, C, 3, 1, true, false) : st;
 }
 
+/* The block's internals are temporaries of an inference plan (the window starts here); y persists. */
 static ildiff_status block_plan(vae_block *b, mdl_arena *a, int64_t N, int64_t H, int64_t W)
 {
     ildiff_status st = mdl_conv_plan(&b->conv1, N, 1, H, W);
     if (st == ILDIFF_OK) st = mdl_conv_plan(&b->conv2, N, 1, H, W);
     size_t n = (size_t)(N * b->conv1.C * H * W);
-    mdl_take(a, n, &b->c1, &b->dc1);
-    mdl_take(a, n, &b->r1, &b->dr1);
-    mdl_take(a, n, &b->s, &b->ds);
+    mdl_temp_reset(a);
+    mdl_take_temp(a, n, &b->c1, &b->dc1);
+    mdl_take_temp(a, n, &b->r1, &b->dr1);
+    mdl_take_temp(a, n, &b->s, &b->ds);
     mdl_take(a, n, &b->y, &b->dy);
     return st;
 }
@@ -199,7 +201,8 @@ static ildiff_status decoder_pass(vae_decoder *m)
         vae_stage *s = &m->stages[i];
         for (int j = 0; j < m->cfg.blocks && st == ILDIFF_OK; j++) st = block_plan(&s->blocks[j], a, N, H, W);
         H *= 2, W *= 2;
-        mdl_take(a, (size_t)(N * d[i] * H * W), &s->u, &s->du);
+        mdl_temp_reset(a);
+        mdl_take_temp(a, (size_t)(N * d[i] * H * W), &s->u, &s->du);
         if (st == ILDIFF_OK) st = mdl_conv_plan(&s->conv, N, 1, H, W);
         mdl_take(a, (size_t)(N * d[i + 1] * H * W), &s->c, &s->dc);
     }

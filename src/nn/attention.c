@@ -7,26 +7,73 @@
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 /* ---- softmax ---- */
 
-static void softmax_row(float *out, const float *inp, int64_t cols)
+/* exp(x) for x <= 0 (softmax inputs after subtracting the row max), written so gcc -O2 vectorises it: x = n ln2 + r
+ * with |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), times 2^n built in the exponent bits.
+ * Inputs below -87 are clamped (exp gives about 1e-38 instead of 0, which no softmax sum notices); the clamp is an
+ * unsigned min on the bits (for x <= 0 their unsigned order is the order of |x|) because a float compare keeps
+ * the loop from vectorising, and n = round(x log2(e)) by truncating x log2(e) - 0.5 (right for x <= 0) for the same
+ * reason (floorf). */
+static inline float exp_nonpos(float x)
 {
-    float mx = inp[0];
-    for (int64_t j = 1; j < cols; j++) mx = inp[j] > mx ? inp[j] : mx;
-    float sum = 0.0f;
-    for (int64_t j = 0; j < cols; j++) { /* out may alias inp: each value is read before it is written */
-        float e = expf(inp[j] - mx);
-        out[j] = e;
-        sum += e;
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    u = u < 0xc2ae0000u ? u : 0xc2ae0000u; /* -87.0f */
+    memcpy(&x, &u, 4);
+    int32_t ni = (int32_t)(x * 1.44269504088896341f - 0.5f);
+    float n = (float)ni;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = (ni + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+/* One row with libm's expf: the reference, and the fast path's fallback for rows holding NaN or infinity. */
+static void softmax_row_exact(float *out, const float *inp, int64_t cols)
+{
+    float mx = -INFINITY, sum = 0.0f;
+    for (int64_t j = 0; j < cols; j++) mx = fmaxf(mx, inp[j]);
+    for (int64_t j = 0; j < cols; j++) sum += expf(inp[j] - mx);
+    for (int64_t j = 0; j < cols; j++) out[j] = expf(inp[j] - mx) / sum;
+}
+
+/* noinline: inlined into an OpenMP region, gcc 12 no longer vectorises the simd loops */
+__attribute__((noinline)) static void softmax_row(float *out, const float *inp, int64_t cols)
+{
+    float mx = inp[0], sum = 0.0f, nonfinite = 0.0f;
+#pragma omp simd reduction(+ : nonfinite)
+    for (int64_t j = 0; j < cols; j++) nonfinite += inp[j] * 0.0f; /* NaN iff some value is NaN or infinite */
+    if (nonfinite != 0.0f) { /* exp_nonpos takes finite inputs only; this keeps NaN, -inf -> 0 as torch */
+        softmax_row_exact(out, inp, cols);
+        return;
     }
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 1; j < cols; j++) mx = inp[j] > mx ? inp[j] : mx;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) out[j] = exp_nonpos(inp[j] - mx); /* out may alias inp */
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) sum += out[j];
     float inv = 1.0f / sum;
     for (int64_t j = 0; j < cols; j++) out[j] *= inv;
 }
 
-static void softmax_row_backward(float *dinp, const float *dout, const float *out, int64_t cols)
+__attribute__((noinline)) static void softmax_row_backward(float *dinp, const float *dout, const float *out,
+                                                            int64_t cols)
 {
     float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
     for (int64_t j = 0; j < cols; j++) dot += dout[j] * out[j];
     for (int64_t j = 0; j < cols; j++) dinp[j] += out[j] * (dout[j] - dot);
 }
@@ -48,14 +95,7 @@ void nn_softmax_backward(float *dinp, const float *dout, const float *out, int64
 void nn_softmax_forward_ref(float *out, const float *inp, int64_t rows, int64_t cols)
 {
     ILD_ASSERT(rows >= 1 && cols >= 1);
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = inp + r * cols;
-        float *y = out + r * cols;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int64_t j = 0; j < cols; j++) mx = fmaxf(mx, x[j]);
-        for (int64_t j = 0; j < cols; j++) sum += expf(x[j] - mx);
-        for (int64_t j = 0; j < cols; j++) y[j] = expf(x[j] - mx) / sum;
-    }
+    for (int64_t r = 0; r < rows; r++) softmax_row_exact(out + r * cols, inp + r * cols, cols);
 }
 
 void nn_softmax_backward_ref(float *dinp, const float *dout, const float *out, int64_t rows, int64_t cols)
@@ -126,6 +166,7 @@ void nn_sdpa_backward(float *dq, float *dk, float *dv, float *scratch, const flo
                 float *r = ds + i * Tk;
                 const float *p = ab + i * Tk;
                 float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
                 for (int64_t j = 0; j < Tk; j++) dot += r[j] * p[j];
                 for (int64_t j = 0; j < Tk; j++) r[j] = p[j] * (r[j] - dot);
             }

@@ -8,8 +8,8 @@
  * size. Tokens are (B, T, C); within a token the channels are (NH, hd), head-major, as torch's reshape; the
  * qkv projection's output is (B, T, 3, NH, hd). Scores are (q . k) / sqrt(hd), softmax over keys.
  *
- * Fast paths use OpenBLAS sgemm per (batch, head) with the 1/sqrt(hd) scale fused into the QK^T product and an
- * OpenMP softmax; *_ref are plain loops (the test oracles). The forward passes save what backward needs in the
+ * Fast paths use OpenBLAS sgemm per (batch, head) with the 1/sqrt(hd) scale fused into the QK^T product (the
+ * GEMMs thread on OpenBLAS's own thread count, see linear.h) and a vectorised OpenMP softmax; *_ref are plain loops (the test oracles). The forward passes save what backward needs in the
  * caller's cache buffers; backward ACCUMULATES (+=) into every gradient pointer (NULL ones are skipped) and uses
  * the caller's scratch buffer (size from the *_scratch_floats function; overwritten). Nothing here allocates or
  * fails; shapes are asserted (C % NH == 0, every size >= 1, GEMM sizes below 2^31).

@@ -10,9 +10,10 @@
  *   - the plan: oneDNN primitives (forward, backward-data, backward-weights+bias) created once for a shape by
  *     nn_conv2d_plan_new / nn_conv3d_plan_new and reused every step. The caller's tensors stay NCHW/NCDHW; the
  *     plan reorders them into oneDNN's blocked layouts (nChw16c ...) in scratch buffers and back, accumulating
- *     gradients. The scratch is the plan's own (ws NULL) or a shared nn_workspace (nn.h) that the plan reserves
- *     its size in; nothing is allocated per call. A plan runs with the thread count (nn_threads_get) of the
- *     moment it was made. Plans sharing a workspace, or one plan, must not run on two threads at once.
+ *     gradients. The scratch is the plan's own, or with *_plan_new_shared a shared nn_workspace (nn.h) that
+ *     the plan reserves its size in; nothing is allocated per call. A plan runs with the thread count
+ *     (nn_threads_get) of the moment it was made. Plans sharing a workspace, or one plan, must not run on two
+ *     threads at once.
  *
  * Backward accumulates (+=) into dinp, dweight and dbias; any of them may be NULL to skip it (dbias must be NULL
  * for a shape without bias).
@@ -32,8 +33,11 @@ typedef struct nn_conv_shape {
     int64_t D, H, W; /* input frames (1 for conv2d), height, width, e.g. 8, 128, 128 */
     int64_t K;       /* kernel size in every spatial dimension, e.g. 3 */
     int64_t stride;  /* >= 1, e.g. 1 or 2 */
-    int64_t pad;     /* zero padding on both sides of every spatial dimension, e.g. 1 */
+    int64_t pad;     /* zero padding on both sides of every spatial dimension, 0 <= pad < K, e.g. 1 */
     bool bias;       /* whether a (OC) bias is added */
+    bool bf16;       /* plans only: the kernels read bfloat16 copies of inp, weight and dout (rounded, about 3
+                        significant digits); accumulation, outputs and gradients stay float32. The references
+                        ignore it. */
 } nn_conv_shape;
 
 /* Output size of one spatial dimension: (in + 2*pad - K) / stride + 1, or 0 if the kernel does not fit. */

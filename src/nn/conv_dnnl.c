@@ -28,7 +28,8 @@ typedef struct conv_port {
     dnnl_memory_desc_t user_md, inner_md;
     enum port_kind kind;
     bool direct;   /* the primitive reads/writes the caller's array itself */
-    bool acc16;    /* PORT_ACC from nChw16c / nCdhw16c into NCHW / NCDHW: our own loop, not a sum reorder */
+    bool blk16;    /* an output from nChw16c / nCdhw16c into NCHW / NCDHW: our own loop, not a reorder */
+    int64_t C, S;  /* its channels and positions (when blk16) */
     size_t offset; /* of the inner buffer in the scratch region (when !direct) */
     dnnl_memory_t user, inner;
     dnnl_primitive_t reorder;
@@ -38,7 +39,6 @@ typedef struct conv_port {
 
 struct nn_conv_plan {
     nn_conv_shape shape;
-    int64_t in_positions; /* D * H * W of the input */
     int threads;
     dnnl_engine_t engine;
     dnnl_stream_t stream;
@@ -96,12 +96,15 @@ static ildiff_status port_create(nn_conv_plan *p, conv_port *pt)
     DN(dnnl_memory_create(&pt->user, &pt->user_md, p->engine, DNNL_MEMORY_NONE));
     if (pt->direct) return ILDIFF_OK;
     DN(dnnl_memory_create(&pt->inner, &pt->inner_md, p->engine, DNNL_MEMORY_NONE));
-    if (pt->kind == PORT_ACC && pt->user_md.ndims >= 4 && pt == &p->d_dsrc) {
+    if (pt == &p->d_dsrc || pt == &p->f_dst) { /* activations, not weights */
         dnnl_memory_desc_t b16;
-        int nd = pt->user_md.ndims;
+        const int nd = pt->user_md.ndims;
         DN(dnnl_memory_desc_init_by_tag(&b16, nd, pt->user_md.dims, dnnl_f32, nd == 5 ? dnnl_nCdhw16c : dnnl_nChw16c));
-        pt->acc16 = dnnl_memory_desc_equal(&b16, &pt->inner_md);
-        if (pt->acc16) return ILDIFF_OK;
+        pt->blk16 = dnnl_memory_desc_equal(&b16, &pt->inner_md);
+        pt->C = pt->user_md.dims[1];
+        pt->S = 1;
+        for (int d = 2; d < nd; d++) pt->S *= pt->user_md.dims[d];
+        if (pt->blk16) return ILDIFF_OK;
     }
     DN(dnnl_primitive_attr_create(&attr));
     if (pt->kind == PORT_ACC) {
@@ -152,10 +155,10 @@ static void port_bind(nn_conv_plan *p, conv_port *pt, const float *data, bool re
     }
 }
 
-/* dst (N, C, S) += src (N, ceil(C / 16), S, 16), the nChw16c / nCdhw16c layout: a sum reorder that oneDNN 2.6
- * only has in a slow generic form. Works in tiles of ACC_TILE positions x 16 channels, which stay in L1. */
+/* dst (N, C, S) = or += src (N, ceil(C / 16), S, 16), the nChw16c / nCdhw16c layout, in tiles of ACC_TILE
+ * positions x 16 channels that stay in L1. oneDNN 2.6 has the accumulating form only as a slow generic reorder. */
 #define ACC_TILE 64
-static void acc_from_blocked16(float *dst, const float *src, int64_t N, int64_t C, int64_t S)
+static void from_blocked16(float *dst, const float *src, int64_t N, int64_t C, int64_t S, bool acc)
 {
     const int64_t CB = (C + 15) / 16, tiles = (S + ACC_TILE - 1) / ACC_TILE;
 #pragma omp parallel for schedule(static)
@@ -165,7 +168,10 @@ static void acc_from_blocked16(float *dst, const float *src, int64_t N, int64_t 
         const float *x = src + (nb * S + s0) * 16;
         for (int64_t c = 0; c < nc; c++) {
             float *y = dst + (n * C + cb * 16 + c) * S + s0;
-            for (int64_t j = 0; j < ns; j++) y[j] += x[j * 16 + c];
+            if (acc)
+                for (int64_t j = 0; j < ns; j++) y[j] += x[j * 16 + c];
+            else
+                for (int64_t j = 0; j < ns; j++) y[j] = x[j * 16 + c];
         }
     }
 }
@@ -173,8 +179,8 @@ static void acc_from_blocked16(float *dst, const float *src, int64_t N, int64_t 
 /* After the primitive: an output port moves (or adds) its result into the caller's array. */
 static void port_finish(nn_conv_plan *p, conv_port *pt, float *data, const char *region)
 {
-    if (pt->acc16) {
-        acc_from_blocked16(data, (const float *)(region + pt->offset), p->shape.N, p->shape.C, p->in_positions);
+    if (pt->blk16) {
+        from_blocked16(data, (const float *)(region + pt->offset), p->shape.N, pt->C, pt->S, pt->kind == PORT_ACC);
     } else if (pt->kind != PORT_IN && pt->reorder) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, pt->inner}, {DNNL_ARG_TO, pt->user}};
         run(p, pt->reorder, 2, args);
@@ -219,23 +225,28 @@ static ildiff_status plan_descs(nn_conv_plan *p, const conv_geom *g, bool is3d, 
         pad_l[d] = g->pad[d + off];
         pad_r[d] = (g->out[d + off] - 1) * g->stride[d + off] + g->k[d + off] - g->in[d + off] - g->pad[d + off];
     }
-    dnnl_memory_desc_t bias_md, any_src, any_wei, any_dst;
+    /* "lo": what the kernels read (bf16 when asked); outputs and gradients of weights/inputs stay f32 */
+    const dnnl_data_type_t lo = p->shape.bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t bias_md, src_lo, wei_lo, dst_lo, src_f32, wei_f32, dst_f32;
     dnnl_dims_t bias_dims = {g->OC};
     DN(dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, dnnl_f32, dnnl_x));
-    DN(dnnl_memory_desc_init_by_tag(&any_src, src->ndims, src->dims, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&any_wei, wei->ndims, wei->dims, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&any_dst, dst->ndims, dst->dims, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&src_lo, src->ndims, src->dims, lo, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wei_lo, wei->ndims, wei->dims, lo, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_lo, dst->ndims, dst->dims, lo, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&src_f32, src->ndims, src->dims, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wei_f32, wei->ndims, wei->dims, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_f32, dst->ndims, dst->dims, dnnl_f32, dnnl_format_tag_any));
     const dnnl_memory_desc_t *bmd = p->shape.bias ? &bias_md : NULL;
     DN(dnnl_primitive_attr_create(&attr));
     DN(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     dnnl_convolution_desc_t fd, dd, wd;
-    DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &any_src, &any_wei,
-                                          bmd, &any_dst, strides, pad_l, pad_r));
+    DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_lo, &wei_lo,
+                                          bmd, &dst_f32, strides, pad_l, pad_r));
     DN(dnnl_primitive_desc_create(&p->fwd_pd, &fd, attr, p->engine, NULL));
-    DN(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &any_src, &any_wei, &any_dst, strides,
+    DN(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_f32, &wei_lo, &dst_lo, strides,
                                                 pad_l, pad_r));
     DN(dnnl_primitive_desc_create(&p->bwd_data_pd, &dd, attr, p->engine, p->fwd_pd));
-    DN(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &any_src, &any_wei, bmd, &any_dst,
+    DN(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_lo, &wei_f32, bmd, &dst_lo,
                                                    strides, pad_l, pad_r));
     DN(dnnl_primitive_desc_create(&p->bwd_weights_pd, &wd, attr, p->engine, p->fwd_pd));
 fail:
@@ -298,7 +309,6 @@ ildiff_status conv_plan_new(nn_conv_plan **out, const nn_conv_shape *s, bool is3
     nn_conv_plan *p = calloc(1, sizeof *p);
     if (!p) return ild_fail(ILDIFF_ERR_NOMEM, "conv plan: out of memory");
     p->shape = *s;
-    p->in_positions = s->D * s->H * s->W;
     p->threads = nn_threads_get();
     p->ws = ws;
     conv_geom g = conv_geom_of(s, is3d);

@@ -1,19 +1,18 @@
 /*
  * groupnorm.c: GroupNorm forward/backward (norm.h): the plain reference and the fast path.
  *
- * Fast forward: one task per (sample, group) slab, which is contiguous in (N, C, S): a single pass of sum and
- * sum of squares in 8 double lanes (vectorised), then out = x * a_c + b_c per channel.
+ * Fast forward: one task per (sample, group) slab, which is contiguous in (N, C, S) and stays in L2: one pass
+ * for the statistics (sums shifted by the slab's first value, float SIMD per block, added in double), one for
+ * out = (x - mean) * a_c + b_c.
  * Fast backward: one task per group, looping over the samples in order, so the per-channel dweight/dbias sums
  * have a single writer and a fixed order (deterministic); per (sample, group) the slab is read once for the sums
- * and again (from cache) to write dinp = a_c * dout + k1 * x + k0.
+ * and again (from cache) to write dinp = a_c * dout + k1 * (x - mean) + k0.
  */
 #include "nn/norm.h"
 
 #include "base/base.h"
 
 #include <math.h>
-
-#define LANES 8
 
 void nn_groupnorm_forward_ref(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                               const float *bias, int64_t N, int64_t C, int64_t S, int64_t G, float eps)
@@ -74,36 +73,49 @@ void nn_groupnorm_backward_ref(float *dinp, float *dweight, float *dbias, const 
         }
 }
 
-/* Sums of x and x*x over n floats in LANES double lanes. */
-static void sum2(const float *x, int64_t n, double *sum, double *sumsq)
+/* Blocked sums: float SIMD reductions over blocks of BLOCK elements (vectorised, fixed order), added up in
+ * double, so long slabs keep double-like accuracy. */
+#define BLOCK 1024
+
+/* Sums of (x - k) and (x - k)^2 over n floats: one pass; shifting by a value of the data (k) keeps the
+ * variance from cancelling when the mean is large against the spread. */
+static void shifted_sums(const float *x, int64_t n, float k, double *sum, double *sumsq)
 {
-    double a[LANES] = {0}, b[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            double v = x[i + j];
-            a[j] += v;
-            b[j] += v * v;
-        }
-    for (; i < n; i++) a[0] += x[i], b[0] += (double)x[i] * x[i];
     double s = 0, q = 0;
-    for (int j = 0; j < LANES; j++) s += a[j], q += b[j];
+    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+        const int64_t i1 = ILD_MIN(n, i0 + BLOCK);
+        float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+        for (int64_t i = i0; i < i1; i++) a += x[i] - k, b += (x[i] - k) * (x[i] - k);
+        s += a, q += b;
+    }
     *sum = s, *sumsq = q;
 }
 
-/* Sums of d and d*x over n floats in LANES double lanes. */
-static void dot2(const float *d, const float *x, int64_t n, double *sum, double *sumdx)
+/* A double mean as two floats, hi + lo, so x - hi - lo keeps double-like accuracy when the mean is large
+ * against the spread (x - hi is exact for x near hi). */
+typedef struct split_mean {
+    float hi, lo;
+} split_mean;
+
+static split_mean split(double m)
 {
-    double a[LANES] = {0}, b[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            a[j] += d[i + j];
-            b[j] += (double)d[i + j] * x[i + j];
-        }
-    for (; i < n; i++) a[0] += d[i], b[0] += (double)d[i] * x[i];
+    split_mean sm = {(float)m, 0.0f};
+    sm.lo = (float)(m - sm.hi);
+    return sm;
+}
+
+/* Sums of d and d * (x - m) over n floats. */
+static void dot2(const float *d, const float *x, int64_t n, split_mean m, double *sum, double *sumdx)
+{
     double s = 0, q = 0;
-    for (int j = 0; j < LANES; j++) s += a[j], q += b[j];
+    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+        const int64_t i1 = ILD_MIN(n, i0 + BLOCK);
+        float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+        for (int64_t i = i0; i < i1; i++) a += d[i], b += d[i] * ((x[i] - m.hi) - m.lo);
+        s += a, q += b;
+    }
     *sum = s, *sumdx = q;
 }
 
@@ -116,17 +128,19 @@ void nn_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int64_t ng = 0; ng < N * G; ng++) {
         const int64_t n = ng / G, g = ng % G;
         const float *x = inp + (n * C + g * cg) * S;
-        double sum, sumsq;
-        sum2(x, len, &sum, &sumsq);
-        double m = sum / (double)len, var = sumsq / (double)len - m * m;
-        float r = (float)(1.0 / sqrt(ILD_MAX(var, 0.0) + eps));
+        double sk, sk2; /* sums of x - x[0] and its square */
+        shifted_sums(x, len, x[0], &sk, &sk2);
+        const double dm = sk / (double)len, m = x[0] + dm, var = ILD_MAX(sk2 / (double)len - dm * dm, 0.0);
+        const float r = (float)(1.0 / sqrt(var + eps));
         mean[ng] = (float)m;
         rstd[ng] = r;
+        const split_mean sm = split(m); /* (x - m) first: x * a + (b - m * a) would cancel for a large mean */
         for (int64_t c = g * cg; c < (g + 1) * cg; c++) {
-            const float a = r * (weight ? weight[c] : 1.0f), b = (bias ? bias[c] : 0.0f) - (float)m * a;
+            const float a = r * (weight ? weight[c] : 1.0f), b = bias ? bias[c] : 0.0f;
             const float *xc = inp + (n * C + c) * S;
             float *yc = out + (n * C + c) * S;
-            for (int64_t s = 0; s < S; s++) yc[s] = xc[s] * a + b;
+#pragma omp simd
+            for (int64_t s = 0; s < S; s++) yc[s] = ((xc[s] - sm.hi) - sm.lo) * a + b;
         }
     }
 }
@@ -140,27 +154,29 @@ void nn_groupnorm_backward(float *dinp, float *dweight, float *dbias, const floa
 #pragma omp parallel for schedule(static)
     for (int64_t g = 0; g < G; g++)
         for (int64_t n = 0; n < N; n++) {
-            const double m = mean[n * G + g], r = rstd[n * G + g];
+            const double r = rstd[n * G + g];
+            const split_mean sm = {mean[n * G + g], 0.0f}; /* the saved mean is a float: exact as hi */
             double sdx = 0, sdxx = 0; /* sums over the group of dxhat and dxhat * xhat */
             for (int64_t c = g * cg; c < (g + 1) * cg; c++) {
                 const int64_t off = (n * C + c) * S;
-                double a, b; /* sum dout, sum dout * x */
-                dot2(dout + off, inp + off, S, &a, &b);
-                const double w = weight ? weight[c] : 1.0, dxh = r * (b - m * a);
+                double a, b; /* sum dout, sum dout * (x - mean) */
+                dot2(dout + off, inp + off, S, sm, &a, &b);
+                const double w = weight ? weight[c] : 1.0, dxh = r * b;
                 if (dbias) dbias[c] += (float)a;
                 if (dweight) dweight[c] += (float)dxh;
                 sdx += w * a;
                 sdxx += w * dxh;
             }
             if (!dinp) continue;
-            /* dinp = r * (w dout - sdx/len - xhat * sdxx/len) = a_c dout + k1 x + k0 */
-            const float k1 = (float)(-r * r * sdxx / len), k0 = (float)(-r * sdx / len + r * r * m * sdxx / len);
+            /* dinp = r * (w dout - sdx/len - xhat * sdxx/len) = a_c dout + k1 (x - m) + k0 */
+            const float k1 = (float)(-r * r * sdxx / len), k0 = (float)(-r * sdx / len);
             for (int64_t c = g * cg; c < (g + 1) * cg; c++) {
                 const int64_t off = (n * C + c) * S;
                 const float a = (float)r * (weight ? weight[c] : 1.0f);
                 const float *dy = dout + off, *x = inp + off;
                 float *dx = dinp + off;
-                for (int64_t s = 0; s < S; s++) dx[s] += a * dy[s] + k1 * x[s] + k0;
+#pragma omp simd
+                for (int64_t s = 0; s < S; s++) dx[s] += a * dy[s] + k1 * (x[s] - sm.hi) + k0;
             }
         }
 }

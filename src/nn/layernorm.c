@@ -2,8 +2,9 @@
  * layernorm.c: LayerNorm over the last dim of (M, C) and LayerNorm2d over the channels of (N, C, S), forward
  * and backward (norm.h): the plain references and the fast paths.
  *
- * Fast LayerNorm: rows in parallel (forward, dinp); dweight/dbias in a second pass over blocks of COLS columns,
- * each summing over every row in order (one writer per column, deterministic).
+ * Fast LayerNorm: rows in parallel (forward, dinp), each row's sums as float SIMD reductions (two passes: mean,
+ * centred variance); dweight/dbias in a second pass over blocks of COLS columns, each summing over every row
+ * in order (one writer per column, deterministic).
  * Fast LayerNorm2d: the statistics of a position run across channels (stride S), so work goes in tiles of TILE
  * positions of one sample: per tile, per-position sums accumulate channel by channel in small arrays, and every
  * read is a contiguous run of TILE floats. dweight/dbias: channels in parallel.
@@ -63,13 +64,22 @@ void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int64_t m = 0; m < M; m++) {
         const float *x = inp + m * C;
         float *y = out + m * C;
-        double sum = 0, sumsq = 0;
-        for (int64_t c = 0; c < C; c++) sum += x[c], sumsq += (double)x[c] * x[c];
-        double mu = sum / (double)C, var = sumsq / (double)C - mu * mu;
-        float r = (float)(1.0 / sqrt(ILD_MAX(var, 0.0) + eps)), fm = (float)mu;
+        float sum = 0, var = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t c = 0; c < C; c++) sum += x[c];
+        const float fm = sum / (float)C;
+#pragma omp simd reduction(+ : var)
+        for (int64_t c = 0; c < C; c++) var += (x[c] - fm) * (x[c] - fm);
+        const float r = (float)(1.0 / sqrt((double)var / (double)C + eps));
         mean[m] = fm;
         rstd[m] = r;
-        for (int64_t c = 0; c < C; c++) y[c] = (x[c] - fm) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+        if (weight && bias) {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) y[c] = (x[c] - fm) * r * weight[c] + bias[c];
+        } else {
+            for (int64_t c = 0; c < C; c++)
+                y[c] = (x[c] - fm) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+        }
     }
 }
 
@@ -81,14 +91,16 @@ void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
         for (int64_t m = 0; m < M; m++) {
             const float *x = inp + m * C, *dy = dout + m * C;
             const float mu = mean[m], r = rstd[m];
-            double sdx = 0, sdxx = 0;
+            float sdx = 0, sdxx = 0;
+#pragma omp simd reduction(+ : sdx, sdxx)
             for (int64_t c = 0; c < C; c++) {
                 float dxh = dy[c] * (weight ? weight[c] : 1.0f);
                 sdx += dxh;
-                sdxx += (double)dxh * ((x[c] - mu) * r);
+                sdxx += dxh * ((x[c] - mu) * r);
             }
-            const float k1 = (float)(sdx / (double)C), k2 = (float)(sdxx / (double)C);
+            const float k1 = sdx / (float)C, k2 = sdxx / (float)C;
             float *dx = dinp + m * C;
+#pragma omp simd
             for (int64_t c = 0; c < C; c++)
                 dx[c] += r * (dy[c] * (weight ? weight[c] : 1.0f) - k1 - (x[c] - mu) * r * k2);
         }
@@ -102,6 +114,7 @@ void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
         for (int64_t m = 0; m < M; m++) {
             const float *x = inp + m * C + c0, *dy = dout + m * C + c0;
             const float mu = mean[m], r = rstd[m];
+#pragma omp simd
             for (int64_t j = 0; j < nc; j++) {
                 dw[j] += dy[j] * ((x[j] - mu) * r);
                 db[j] += dy[j];
@@ -166,6 +179,7 @@ void nn_layernorm2d_forward(float *out, float *mean, float *rstd, const float *i
         double sum[TILE] = {0}, sumsq[TILE] = {0};
         for (int64_t c = 0; c < C; c++) {
             const float *x = inp + (n * C + c) * S + s0;
+#pragma omp simd
             for (int64_t j = 0; j < ns; j++) sum[j] += x[j], sumsq[j] += (double)x[j] * x[j];
         }
         float mu[TILE], r[TILE];
@@ -180,6 +194,7 @@ void nn_layernorm2d_forward(float *out, float *mean, float *rstd, const float *i
             const float *x = inp + (n * C + c) * S + s0;
             float *y = out + (n * C + c) * S + s0;
             const float w = weight ? weight[c] : 1.0f, b = bias ? bias[c] : 0.0f;
+#pragma omp simd
             for (int64_t j = 0; j < ns; j++) y[j] = (x[j] - mu[j]) * r[j] * w + b;
         }
     }
@@ -199,6 +214,7 @@ void nn_layernorm2d_backward(float *dinp, float *dweight, float *dbias, const fl
             for (int64_t c = 0; c < C; c++) {
                 const float *x = inp + (n * C + c) * S + s0, *dy = dout + (n * C + c) * S + s0;
                 const float w = weight ? weight[c] : 1.0f;
+#pragma omp simd
                 for (int64_t j = 0; j < ns; j++) {
                     float dxh = dy[j] * w;
                     sdx[j] += dxh;
@@ -210,6 +226,7 @@ void nn_layernorm2d_backward(float *dinp, float *dweight, float *dbias, const fl
                 const float *x = inp + (n * C + c) * S + s0, *dy = dout + (n * C + c) * S + s0;
                 float *dx = dinp + (n * C + c) * S + s0;
                 const float w = weight ? weight[c] : 1.0f;
+#pragma omp simd
                 for (int64_t j = 0; j < ns; j++)
                     dx[j] += r[j] * (dy[j] * w - sdx[j] - (x[j] - mu[j]) * r[j] * sdxx[j]);
             }
@@ -222,9 +239,12 @@ void nn_layernorm2d_backward(float *dinp, float *dweight, float *dbias, const fl
         for (int64_t n = 0; n < N; n++) {
             const float *x = inp + (n * C + c) * S, *dy = dout + (n * C + c) * S;
             const float *mu = mean + n * S, *r = rstd + n * S;
-            double pw = 0, pb = 0;
-            for (int64_t s = 0; s < S; s++) pw += dy[s] * (x[s] - mu[s]) * r[s], pb += dy[s];
-            dw += pw, db += pb;
+            for (int64_t s0 = 0; s0 < S; s0 += 1024) {
+                float pw = 0, pb = 0;
+#pragma omp simd reduction(+ : pw, pb)
+                for (int64_t s = s0; s < ILD_MIN(S, s0 + 1024); s++) pw += dy[s] * (x[s] - mu[s]) * r[s], pb += dy[s];
+                dw += pw, db += pb;
+            }
         }
         if (dweight) dweight[c] += (float)dw;
         if (dbias) dbias[c] += (float)db;

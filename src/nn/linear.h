@@ -4,7 +4,9 @@
  * Shapes: x (N, IN), W (OUT, IN) (PyTorch's layout), b (OUT) or NULL, y (N, OUT). N is every leading dimension
  * flattened (batch x tokens). The fast path is OpenBLAS sgemm; *_ref is the plain-C reference (test oracle).
  * Backward ACCUMULATES (+=) into dx, dW, db; any of them may be NULL to skip it. No function here fails; shapes
- * must be >= 1 and each below 2^31 (BLAS uses int), which is asserted.
+ * must be >= 1 and each below 2^31 (BLAS uses int), which is asserted. The GEMM runs on OpenBLAS's own threads
+ * (openblas_set_num_threads / OPENBLAS_NUM_THREADS), not OpenMP's; call it from one thread, not from inside an
+ * OpenMP parallel region.
  */
 #ifndef ILDIFF_NN_LINEAR_H
 #define ILDIFF_NN_LINEAR_H

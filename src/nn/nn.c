@@ -1,12 +1,13 @@
 /*
  * nn.c: the engine's thread control and shared scratch workspace (nn.h). Threads are a thin layer over
  * OpenMP's per-thread `nthreads-var`, so oneDNN (built on the OpenMP runtime) and our own `#pragma omp parallel`
- * loops agree on the count.
+ * loops agree on the count; OpenBLAS (pthreads, its own pool, process-wide) gets the same count.
  */
 #include "nn/nn.h"
 
 #include "base/base.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 void nn_threads_set(int n)
 {
     if (n < 1) n = 1;
+    openblas_set_num_threads(n);
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #else

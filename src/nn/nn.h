@@ -1,5 +1,6 @@
 /*
- * nn.h: the conventions every op of the neural engine (src/nn/) follows, and the engine's thread control.
+ * nn.h: the conventions every op of the neural engine (src/nn/) follows, its thread control and its shared
+ * scratch workspace.
  *
  * Dimension letters, used in every shape comment of src/nn/:
  *   N batch, C channels (OC output channels), G groups, D frames (temporal depth) of a 3D feature map,
@@ -27,8 +28,8 @@
  * its need, then nn_workspace_alloc allocates the largest once (ggml's measure-then-allocate). A plan made
  * without a workspace owns its scratch.
  *
- * Threads: the fast paths use OpenMP with nn_threads_get() threads. Results are deterministic for a given thread
- * count (no atomics, fixed work splits); with 1 thread everything runs on the calling thread.
+ * Threads: the fast paths use OpenMP (and OpenBLAS) with nn_threads_get() threads. Results are deterministic for
+ * a given thread count (no atomics, fixed work splits); with 1 thread everything runs on the calling thread.
  */
 #ifndef ILDIFF_NN_H
 #define ILDIFF_NN_H
@@ -38,9 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sets the number of threads the engine's fast paths use (n >= 1; values < 1 mean 1). Applies to the calling
- * thread and to plans created afterwards. The default is OpenMP's default (the number of cores), or 1 in a
- * build without OpenMP. */
+/* Sets the number of threads the engine's fast paths use (n >= 1; values < 1 mean 1): OpenMP's count for the
+ * calling thread (our loops and oneDNN; plans take it when they are made) and OpenBLAS's (process-wide). The
+ * default is OpenMP's default (the number of cores), or 1 in a build without OpenMP. */
 void nn_threads_set(int n);
 
 /* The number of threads the engine's fast paths use now (>= 1). */

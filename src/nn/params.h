@@ -56,7 +56,8 @@ void nn_params_init(nn_params *p);
 void nn_params_free(nn_params *p);
 
 /* Registers a tensor. `name` must be unique, non-empty and shorter than NN_PARAM_NAME_MAX; every dim >= 1.
- * bind_data / bind_grad (may be NULL) receive the tensor's pointers at nn_params_alloc.
+ * bind_data / bind_grad (may be NULL) receive the tensor's pointers at nn_params_alloc; they must stay valid
+ * until then (point into a struct that does not move).
  * Returns ILDIFF_ERR_ARG (bad name or shape, duplicate, table already allocated), ILDIFF_ERR_LIMIT (size
  * overflow), ILDIFF_ERR_NOMEM. */
 ildiff_status nn_params_add(nn_params *p, const char *name, int ndim, const int64_t *shape, unsigned flags,

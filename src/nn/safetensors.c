@@ -63,7 +63,8 @@ static bool json_uint(const cJSON *j, uint64_t *out)
 
 static ildiff_status parse_dtype(const cJSON *j, const char *name, nn_dtype *out)
 {
-    if (!cJSON_IsString(j) || !j->valuestring) return ild_fail(ILDIFF_ERR_FORMAT, "tensor %s: dtype is not a string", name);
+    if (!cJSON_IsString(j) || !j->valuestring)
+        return ild_fail(ILDIFF_ERR_FORMAT, "tensor %s: dtype is not a string", name);
     for (int d = 0; d < NN_DTYPE_COUNT; d++)
         if (strcmp(j->valuestring, dtypes[d].name) == 0) {
             *out = (nn_dtype)d;
@@ -169,7 +170,8 @@ static ildiff_status check_tiling(span *spans, int n, size_t data_size)
     uint64_t at = 0;
     for (int i = 0; i < n; i++) {
         if (spans[i].begin < at)
-            return ild_fail(ILDIFF_ERR_FORMAT, "tensors overlap at data offset %llu", (unsigned long long)spans[i].begin);
+            return ild_fail(ILDIFF_ERR_FORMAT, "tensors overlap at data offset %llu",
+                            (unsigned long long)spans[i].begin);
         if (spans[i].begin > at)
             return ild_fail(ILDIFF_ERR_FORMAT, "data bytes %llu..%llu belong to no tensor", (unsigned long long)at,
                             (unsigned long long)spans[i].begin);
@@ -188,7 +190,8 @@ static ildiff_status parse_header(nn_st_file *f)
     uint64_t hlen;
     memcpy(&hlen, f->buf, 8);
     if (hlen > NN_ST_MAX_HEADER)
-        return ild_fail(ILDIFF_ERR_FORMAT, "safetensors header length %llu is over the 100 MB limit", (unsigned long long)hlen);
+        return ild_fail(ILDIFF_ERR_FORMAT, "safetensors header length %llu is over the 100 MB limit",
+                        (unsigned long long)hlen);
     if (hlen > f->size - 8)
         return ild_fail(ILDIFF_ERR_FORMAT, "safetensors header length %llu exceeds the %zu bytes after it",
                         (unsigned long long)hlen, f->size - 8);
@@ -201,7 +204,8 @@ static ildiff_status parse_header(nn_st_file *f)
     const char *end = NULL;
     f->root = cJSON_ParseWithLengthOpts(copy, hlen, &end, false);
     bool tail_ok = f->root && end;
-    for (const char *p = end; tail_ok && p < copy + hlen; p++) tail_ok = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+    for (const char *p = end; tail_ok && p < copy + hlen; p++)
+        tail_ok = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
     free(copy);
     if (!f->root) return ild_fail(ILDIFF_ERR_FORMAT, "safetensors header is not valid JSON");
     if (!tail_ok) return ild_fail(ILDIFF_ERR_FORMAT, "safetensors header has bytes after its JSON object");
@@ -362,7 +366,8 @@ ildiff_status nn_st_load_params(nn_params *p, const nn_st_file *f, unsigned flag
             if (flags & NN_ST_ALLOW_MISSING) continue;
             return ild_fail(ILDIFF_ERR_FORMAT, "weights file has no tensor %s", e->name);
         }
-        if (!same_shape(e, t)) return ild_fail(ILDIFF_ERR_FORMAT, "tensor %s: shape in the file differs from the model's", e->name);
+        if (!same_shape(e, t))
+            return ild_fail(ILDIFF_ERR_FORMAT, "tensor %s: shape in the file differs from the model's", e->name);
         ildiff_status st = nn_st_to_f32(t, p->data + e->offset, e->numel);
         if (st != ILDIFF_OK) return st;
         matched++;

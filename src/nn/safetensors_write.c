@@ -11,7 +11,8 @@ static ildiff_status entry_bytes(const nn_st_entry *e, size_t esize, size_t *num
 {
     if (!e->name || !e->name[0] || strcmp(e->name, "__metadata__") == 0)
         return ild_fail(ILDIFF_ERR_ARG, "tensor name empty or reserved");
-    if (e->ndim < 0 || e->ndim > NN_ST_MAX_DIMS) return ild_fail(ILDIFF_ERR_ARG, "tensor %s: %d dims", e->name, e->ndim);
+    if (e->ndim < 0 || e->ndim > NN_ST_MAX_DIMS)
+        return ild_fail(ILDIFF_ERR_ARG, "tensor %s: %d dims", e->name, e->ndim);
     *numel = 1;
     for (int d = 0; d < e->ndim; d++)
         if (e->shape[d] < 0 || !ild_mul_size(numel, *numel, (size_t)e->shape[d]))

@@ -10,10 +10,10 @@ rm -rf "$D"
 mkdir -p "$D" "$OUT"
 ff() { ffmpeg -nostdin -loglevel error -y "$@"; }
 
-# Inputs: a 50 fps GIF (Telegram must lower it to 30), a 4 s MP4 (Telegram must cut it to 3 s), a 512x512 TGS,
+# Inputs: a 50 fps GIF (Telegram must lower it to 30), a 3.5 s MP4 (Telegram must cut it to 3 s), a 512x512 TGS,
 # all simple moving shapes so each preset fits at once; busy.mp4 is too detailed for the limits the search tests set.
 ff -f lavfi -i "color=c=white:s=96x64:r=50:d=1[b];color=c=red:s=16x16:r=50[f];[b][f]overlay=x='t*60':y=20:shortest=1" "$D/in.gif"
-ff -f lavfi -i "color=c=0x3060a0:s=160x120:r=30:d=4[b];color=c=yellow:s=32x32:r=30[f];[b][f]overlay=x='t*30':y='40+10*sin(t*3)':shortest=1" \
+ff -f lavfi -i "color=c=0x3060a0:s=160x120:r=20:d=3.5[b];color=c=yellow:s=32x32:r=20[f];[b][f]overlay=x='t*30':y='40+10*sin(t*3)':shortest=1" \
     -pix_fmt yuv420p -c:v libx264 -preset ultrafast "$D/in.mp4"
 ff -f lavfi -i "testsrc=size=160x120:rate=15:duration=1" -pix_fmt yuv420p -c:v libx264 -preset ultrafast "$D/busy.mp4"
 cat >"$D/box.json" <<'EOF'

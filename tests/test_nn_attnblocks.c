@@ -1,5 +1,5 @@
 /*
- * test_nn_blocks.c: whole blocks composed from the engine's ops against PyTorch (tests/reference/ref_vit.py):
+ * test_nn_attnblocks.c: whole blocks composed from the engine's ops against PyTorch (tests/reference/ref_vit.py):
  *   - a pre-norm ViT block as EfficientSAM's: x + attn(norm1(x)), then + mlp(norm2(.)), MLP fc1 -> GELU -> fc2;
  *   - a spatial attention block as diffusers': x + to_out(attention(group_norm(x) as H*W tokens)).
  * Forward output and every gradient (input and all parameters), once with the fast ops and once with the

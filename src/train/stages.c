@@ -1,0 +1,42 @@
+/*
+ * stages.c: the one table of training stages (stages.h).
+ *
+ * How a model stage plugs in (the model developer, as each model lands in src/models/): write
+ * src/train/stage_sN.c with ild_sN_create / ild_sN_destroy building an ild_task (trainer.h) whose params table
+ * is the model's (and only the trained parts: frozen parts live outside it or carry NN_PARAM_FROZEN),
+ * next_batch drawing clips from the corpus (src/data/: the train split, composited by ild_clip_sample with a
+ * seed derived from (seed, step, index), so batches depend only on the step), forward_backward running the
+ * model and its losses, and validate scoring the corpus's val split (never the test split, TASD-T); declare
+ * them in stages.h and set .create / .destroy in the row below. Until then the row stays with create NULL:
+ * `ildiff train --stage S1` says "stage S1 is not available yet" and --help lists it as not available.
+ *
+ *   S0  VAE E + D on corpus frames (L1 + perceptual-free reconstruction), then frozen
+ *   S1  offset encoder E_a + transparent decoder D_T on single frames (L_alpha, L_rgb, harmlessness)
+ *   S2  layout teacher on part masks, then the ViT student distilled by SAMI (masked image modelling)
+ *   S3  temporal adapter + D_T fine-tune on clips, E and the student frozen
+ */
+#include "train/stages.h"
+
+#include <string.h>
+
+const ild_stage ild_stages[] = {
+    {.name = "toy", .summary = "tiny conv net learning a synthetic alpha task (tests, smoke runs)",
+     .steps = 300, .batch = 8, .warmup = 20, .lr = 3e-3f, .lr_min = 1e-4f, .clip = 1.0f, .ema = 0.99f,
+     .create = ild_toy_create, .destroy = ild_toy_destroy},
+    {.name = "S0", .summary = "VAE encoder + decoder on corpus frames", .needs_corpus = true,
+     .steps = 20000, .batch = 16, .warmup = 500, .lr = 1e-3f, .lr_min = 1e-5f, .clip = 1.0f, .ema = 0.999f},
+    {.name = "S1", .summary = "offset encoder + transparent decoder on single frames", .needs_corpus = true,
+     .steps = 20000, .batch = 8, .warmup = 500, .lr = 1e-3f, .lr_min = 1e-5f, .clip = 1.0f, .ema = 0.999f},
+    {.name = "S2", .summary = "layout teacher, then SAMI distillation of the student", .needs_corpus = true,
+     .steps = 20000, .batch = 16, .warmup = 500, .lr = 5e-4f, .lr_min = 1e-5f, .clip = 1.0f, .ema = 0.999f},
+    {.name = "S3", .summary = "temporal adapter + transparent decoder fine-tune on clips", .needs_corpus = true,
+     .steps = 3000, .batch = 2, .warmup = 100, .lr = 2e-4f, .lr_min = 1e-5f, .clip = 1.0f, .ema = 0.999f},
+};
+const int ild_stage_count = sizeof ild_stages / sizeof ild_stages[0];
+
+const ild_stage *ild_stage_find(const char *name)
+{
+    for (int i = 0; i < ild_stage_count; i++)
+        if (strcmp(ild_stages[i].name, name) == 0) return &ild_stages[i];
+    return NULL;
+}
