@@ -238,6 +238,57 @@ ildiff_status ildiff_read_file(const char *path, int64_t max_bytes, uint8_t **ou
 /* True if the two paths name the same existing file (same device and inode). */
 bool ildiff_same_file(const char *a, const char *b);
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Matting                                                                                                      */
+/*
+ * An ildiff_matter holds a loaded matting model (a model file: safetensors whose metadata carries the model's
+ * configuration and format version) and turns RGB animations into transparent ones:
+ *
+ *     ildiff_matte_params mp = ildiff_matte_params_default();
+ *     ildiff_matter *m;
+ *     if (ildiff_matter_new("model.safetensors", &mp, &m) != ILDIFF_OK) ... ildiff_last_error() ...
+ *     ildiff_anim *rgba;
+ *     ildiff_status st = ildiff_matte_anim(m, anim, &rgba, NULL, NULL);
+ *     ildiff_matter_free(m);
+ *
+ * Frames are padded to the model's size multiple by edge replication and cropped back; clips longer than
+ * `window` frames run in windows that share `overlap` frames, blended linearly across the overlap. Alpha is the
+ * model's alpha channel; colour is straight and decontaminated: the model's foreground colour where alpha is low,
+ * moving to the input un-composited from the background (the hint, or the median of the frames' border) as alpha
+ * rises, so no background rim remains. Timing and loop count are kept. One matter is not safe to share between
+ * threads while it runs; use one per thread.
+ */
+
+typedef struct ildiff_matter ildiff_matter;
+
+typedef struct ildiff_matte_params {
+    int threads;           /* compute threads, 0 = the machine's default (every core). default 0 */
+    int tta;               /* 1, or 8: flips x rot90, per-value median of the 8 results (as LayerDiffuse). default 1 */
+    bool bg_auto;          /* estimate the background from the frames' border (default true) */
+    uint8_t bg[3];         /* the background hint when bg_auto is false */
+    int32_t window;        /* frames per temporal window, 1 .. 4096. default 16 */
+    int32_t overlap;       /* frames shared by neighbouring windows, 0 .. window - 1. default 4 */
+    int64_t max_model_bytes; /* largest model file accepted. default 2 GiB */
+} ildiff_matte_params;
+
+ildiff_matte_params ildiff_matte_params_default(void);
+
+/* Loads the model file. ILDIFF_ERR_ARG (bad params), ILDIFF_ERR_IO (unreadable), ILDIFF_ERR_FORMAT (not a model
+ * file, bad config or tensors), ILDIFF_ERR_UNSUPPORTED (a newer model file version), ILDIFF_ERR_NOMEM. */
+ildiff_status ildiff_matter_new(const char *model_path, const ildiff_matte_params *params, ildiff_matter **out);
+
+/* Called after each model run with the runs done and their total (windows x TTA transforms). */
+typedef void (*ildiff_progress_fn)(void *user_data, int64_t done, int64_t total);
+
+/* Mattes `in` (its alpha is ignored) into *out: straight RGBA of the same size, frame count, durations and loop
+ * count. `progress` may be NULL. ILDIFF_ERR_NOMEM, ILDIFF_ERR_LIMIT (a frame too large for the model's buffers),
+ * ILDIFF_ERR_INTERNAL (the compute engine failed). */
+ildiff_status ildiff_matte_anim(ildiff_matter *matter, const ildiff_anim *in, ildiff_anim **out,
+                                ildiff_progress_fn progress, void *user_data);
+
+/* Frees the matter and its model. NULL is allowed. */
+void ildiff_matter_free(ildiff_matter *matter);
+
 #ifdef __cplusplus
 }
 #endif

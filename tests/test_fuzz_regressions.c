@@ -12,6 +12,8 @@ static int replayed;
 
 static void replay_file(const char *path, ildiff_format format)
 {
+    printf("# replaying %s\n", path); /* named before the read, so a crash's log says which input */
+    fflush(stdout);
     uint8_t *data;
     size_t size;
     if (ildiff_read_file(path, 0, &data, &size) != ILDIFF_OK) {

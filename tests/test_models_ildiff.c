@@ -1,7 +1,7 @@
 /*
  * test_models_ildiff.c: the whole ILDiff matting path (src/models/ildiff_model.c) against PyTorch on a tiny
  * configuration (models_tiny.h; fixture models_ildiff.bin): forward, every gradient with and without the frozen
- * encoders, one-frame-at-a-time inference; the model file (safetensors by state-dict name); fresh initialisation;
+ * encoders, one-frame-at-a-time inference (float32, and with D_T's convs in bf16 within BF16_TOL); the model file (safetensors by state-dict name); fresh initialisation;
  * and the losses and part targets (models_losses.bin).
  */
 #include "check.h"
@@ -13,8 +13,11 @@
 #include "nn/safetensors.h"
 #include "nn/tensor_ops.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define BF16_TOL 1e-2 /* |alpha, fg - PyTorch fp32| with D_T's convs in bf16 (bench/NOTES.md) */
 
 /* ---- the whole matting path: rgb (1, 3, 3, 32, 48) -> alpha (1, 3, 1, 32, 48), fg (1, 3, 3, 32, 48) ---- */
 
@@ -81,6 +84,19 @@ static void test_ildiff_parity(void)
     } else {
         CHECK(!"ildiff chunked plan");
     }
+    /* the bf16 option: close to fp32, and not fp32 itself */
+    const fixture_tensor *ref = mt_get(fx, "out", "alpha");
+    ildiff_model_set_bf16(&m, true);
+    if (rgb && ref && ildiff_model_plan(&m, 1, 3, 32, 48, 1, false) == ILDIFF_OK) {
+        ildiff_model_forward(&m, rgb);
+        double most = 0;
+        for (int64_t f = 0; f < F; f++)
+            for (int64_t k = 0; k < S; k++) most = fmax(most, fabs(m.y[f * 4 * S + k] - ref->data[f * S + k]));
+        CHECK_MSG(most > 0 && most < BF16_TOL, "bf16 alpha differs from fp32 by %g", most);
+    } else {
+        CHECK(!"ildiff bf16 plan");
+    }
+    ildiff_model_set_bf16(&m, false);
     CHECK(ildiff_model_plan(&m, 1, 3, 32, 48, 1, true) == ILDIFF_ERR_ARG);
     ildiff_model_free(&m);
     nn_params_free(&p);

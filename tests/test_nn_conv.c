@@ -2,7 +2,7 @@
  * test_nn_conv.c: conv2d and conv3d (src/nn/conv.h) against PyTorch fixtures (tests/reference/ref_conv.py), for
  * both the direct-loop reference and the oneDNN plan (float32, and bfloat16 within a looser tolerance): forward
  * output and every gradient, gradients accumulated on top of existing values; finite-difference checks of the reference backward; bad shapes rejected; the plan
- * gives bit-identical results run after run.
+ * gives bit-identical results run after run; forward-only (inference) plans match PyTorch with less scratch.
  */
 #include "check.h"
 #include "fixture.h"
@@ -137,6 +137,47 @@ static void test_conv_shared_workspace(void)
     nn_workspace_free(&ws);
     CHECK(ws.data == NULL && ws.need == 0);
     fixture_free(fx[0]), fixture_free(fx[1]);
+}
+
+/* Forward-only plans (shape.inference) of every case, sharing one workspace: PyTorch's output, and no more scratch
+ * than the training plan of the same shape. */
+static void test_conv_inference_plan(void)
+{
+    for (int f = 0; f < 2; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.bin", CHECK_FIXTURES(), f ? "conv3d" : "conv2d");
+        fixture *fx = fixture_load(path);
+        CHECK(fx != NULL);
+        nn_workspace ws = {0};
+        for (int i = 0; fx && i < nnt_cases(fx); i++) {
+            const fixture_tensor *ts = nnt_get(fx, i, "shape"), *x = nnt_get(fx, i, "x"), *w = nnt_get(fx, i, "w");
+            const fixture_tensor *out = nnt_get(fx, i, "out"), *b = nnt_get(fx, i, "b");
+            CHECK(ts && x && w && out);
+            if (!ts || !x || !w || !out) continue;
+            nn_conv_shape s = shape_of(ts);
+            nn_conv2d_plan *train = NULL, *inf = NULL;
+            CHECK_OK(f ? nn_conv3d_plan_new(&train, &s) : nn_conv2d_plan_new(&train, &s));
+            s.inference = true;
+            CHECK_OK(f ? nn_conv3d_plan_new_shared(&inf, &s, &ws) : nn_conv2d_plan_new_shared(&inf, &s, &ws));
+            if (train && inf) {
+                CHECK_MSG(nn_conv2d_plan_bytes(inf) <= nn_conv2d_plan_bytes(train), "case %d: %zu > %zu bytes", i,
+                          nn_conv2d_plan_bytes(inf), nn_conv2d_plan_bytes(train));
+                CHECK_OK(nn_workspace_alloc(&ws));
+                float *y = nnt_full((size_t)out->numel, NAN);
+                const float *bias = s.bias && b ? b->data : NULL;
+                if (f)
+                    nn_conv3d_forward(inf, y, x->data, w->data, bias);
+                else
+                    nn_conv2d_forward(inf, y, x->data, w->data, bias);
+                CHECK_MSG(fixture_close(y, out, TOL, "out"), "%s case %d: inference plan", f ? "conv3d" : "conv2d", i);
+                free(y);
+            }
+            nn_conv2d_plan_free(train);
+            nn_conv2d_plan_free(inf);
+        }
+        nn_workspace_free(&ws);
+        fixture_free(fx);
+    }
 }
 
 static void test_conv2d_ref_vs_torch(void) { check_fixture("conv2d", false, false); }
@@ -280,6 +321,7 @@ int main(void)
     RUN(test_conv3d_plan_vs_torch);
     RUN(test_conv_bf16_vs_torch);
     RUN(test_conv_shared_workspace);
+    RUN(test_conv_inference_plan);
     RUN(test_conv2d_gradcheck);
     RUN(test_conv3d_gradcheck);
     RUN(test_conv_bad_shapes);

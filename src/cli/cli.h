@@ -47,6 +47,7 @@ void cli_progress_end(cli_progress *p);
 /* Subcommands */
 int cli_info(int argc, char **argv);
 int cli_convert(int argc, char **argv);
+int cli_matte(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
 int cli_train(int argc, char **argv);

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "data/dataset.h"
+#include "dist/dist.h"
 
 #include <string.h>
 
@@ -22,7 +23,8 @@ static const char usage_text[] =
     "  --shard-size N   samples per tar shard (default 256)\n"
     "  --threads N      worker threads (default: all cores)\n"
     "  --cover          choose the samples from a 10x pool to cover the trigger words (TASD-T)\n"
-    "  --rank R --ranks N  build only shards k with k % N == R (several machines sharing DIR)\n"
+    "  --rank R --ranks N  build only shards k with k % N == R (several machines sharing DIR; under mpirun\n"
+    "                   the job's ranks split the shards instead: leave these out)\n"
     "  --quiet          no progress\n"
     "stats: prints Table I (samples, caption lengths, frames, trigger words, languages, keyframes, tag shares)\n"
     "and, with --out, writes stats.md, stats.json, words.png and frames.png there.\n"
@@ -67,17 +69,23 @@ static int build(int argc, char **argv)
     }
     if (!o.out_dir || o.count < 1 || !have_seed) return cli_usage_error("dataset build", "--out, --count and --seed are required");
     if (o.rank >= (o.ranks > 1 ? o.ranks : 1)) return cli_usage_error("dataset build", "--rank must be below --ranks");
+    if (ild_dist_size() > 1 && o.ranks > 1)
+        return cli_usage_error("dataset build", "--rank/--ranks and mpirun do not mix: mpirun sets the ranks");
+    bool root = ild_dist_is_root();
     if (nsources == 0) sources[nsources++] = "data/sources";
     ild_sources *src = NULL;
     ildiff_status st = ild_sources_load(sources, nsources, cldr, &src);
     if (st != ILDIFF_OK) return cli_status_error(NULL, st);
     cli_progress prog;
-    cli_progress_start(&prog, "samples", o.count, o.quiet);
+    cli_progress_start(&prog, "samples", o.count, o.quiet || !root);
     st = ild_corpus_build(src, &o, progress, &prog);
     cli_progress_end(&prog);
     ild_sources_free(src);
     if (st != ILDIFF_OK) return cli_status_error(o.out_dir, st);
-    if (!o.quiet) fprintf(stderr, "ildiff: %s: done (rank %d of %d)\n", o.out_dir, o.rank, o.ranks > 1 ? o.ranks : 1);
+    if (!o.quiet && ild_dist_size() > 1 && root)
+        fprintf(stderr, "ildiff: %s: done (%d MPI ranks)\n", o.out_dir, ild_dist_size());
+    else if (!o.quiet && ild_dist_size() == 1)
+        fprintf(stderr, "ildiff: %s: done (rank %d of %d)\n", o.out_dir, o.rank, o.ranks > 1 ? o.ranks : 1);
     return CLI_OK;
 }
 
@@ -154,6 +162,9 @@ int cli_dataset(int argc, char **argv)
         return CLI_USAGE;
     }
     if (strcmp(argv[1], "build") == 0) return build(argc - 1, argv + 1);
+    if (ild_dist_size() > 1) /* only build splits its work over MPI ranks */
+        return cli_error(NULL, "'ildiff dataset %s' does not split its work over MPI ranks: run it without mpirun",
+                         argv[1]);
     if (strcmp(argv[1], "stats") == 0) return stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) return export(argc - 1, argv + 1);
     if (strcmp(argv[1], "sheet") == 0) return sheet(argc - 1, argv + 1);

@@ -3,10 +3,12 @@
  * with the shared trainer: progress on stderr, train.jsonl, checkpoints, loss curves, and a summary line on
  * stdout at the end. SIGINT/SIGTERM finish the current step, write a checkpoint and exit with 128 + signal;
  * `--resume` continues from DIR/latest exactly where the run stopped, taking the run's settings from the
- * checkpoint (options given again must agree with them).
+ * checkpoint (options given again must agree with them). Under mpirun the ranks split each step's batch
+ * (trainer.h; docs/mpi.md): --batch is the global batch and must divide by the rank count; rank 0 prints.
  */
 #include "cli.h"
 
+#include "dist/dist.h"
 #include "nn/nn.h"
 #include "train/checkpoint.h"
 #include "train/stages.h"
@@ -34,15 +36,22 @@ static void usage(FILE *f)
                "same --threads the result is bit-identical).\n\nStages:\n");
     for (int i = 0; i < ild_stage_count; i++)
         if (ild_stages[i].create) fprintf(f, "  %-6s %s\n", ild_stages[i].name, ild_stages[i].summary);
-    fprintf(f, "Planned, not available yet:");
+    int planned = 0;
     for (int i = 0; i < ild_stage_count; i++)
-        if (!ild_stages[i].create) fprintf(f, " %s", ild_stages[i].name);
-    fprintf(f, "\n\nOptions:\n"
+        if (!ild_stages[i].create) fprintf(f, "%s %s", planned++ ? "" : "Planned, not available yet:", ild_stages[i].name);
+    fprintf(f, "%s\n", planned ? "\n" : "");
+    fprintf(f, "Options:\n"
                "  --stage NAME        the stage (above)\n"
                "  --out DIR           the run folder (created if missing)\n"
-               "  --corpus DIR        the training corpus (ildiff dataset build), for the model stages\n"
+               "  --corpus DIR        the training corpus (ildiff dataset build), for the model stages; val\n"
+               "                      samples come from its val split, or else from the folder 'val' beside it\n"
+               "  --init FILE         weights of an earlier stage (its model.safetensors); may be repeated\n"
+               "  --size N            crop side in pixels (stage default: S0 128, the others 256)\n"
+               "  --frames N          frames per clip (S3)\n"
+               "  --depth N           temporal adapter depth 0, 3, 5 or 8 (S3)\n"
+               "  --tiny              the tests' tiny model sizes (smoke runs)\n"
                "  --steps N           total optimizer steps (stage default)\n"
-               "  --batch N           samples per step (stage default)\n"
+               "  --batch N           samples per step, over all MPI ranks (stage default)\n"
                "  --lr X              peak learning rate (warmup, then cosine to the stage's floor)\n"
                "  --warmup N          warmup steps (stage default)\n"
                "  --seed S            initial weights, data order and noise (default 1)\n"
@@ -56,6 +65,10 @@ static void usage(FILE *f)
 
 typedef struct opts {
     const char *stage, *out, *corpus;
+    const char *init[ILD_STAGE_INITS];
+    int init_count;
+    long long size, frames, depth;
+    bool tiny;
     long long steps, batch, warmup, seed, threads, val_every, ckpt_every, keep;
     double lr;
     bool resume, quiet;
@@ -90,14 +103,15 @@ static int fill_from_checkpoint(opts *o)
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.steps = -1, .batch = -1, .warmup = -1, .seed = -1, .threads = 0, .val_every = 100,
-                .ckpt_every = 500, .keep = 3, .lr = -1};
+                .ckpt_every = 500, .keep = 3, .lr = -1, .depth = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         struct { const char *name; long long lo, hi, *dst; } ints[] = {
             {"--steps", 1, 1LL << 40, &o->steps},        {"--batch", 1, 1 << 20, &o->batch},
             {"--warmup", 0, 1LL << 40, &o->warmup},      {"--seed", 0, 1LL << 53, &o->seed},
             {"--threads", 1, 256, &o->threads},          {"--val-every", 0, 1LL << 40, &o->val_every},
-            {"--ckpt-every", 0, 1LL << 40, &o->ckpt_every}, {"--keep", 1, 1 << 20, &o->keep}};
+            {"--ckpt-every", 0, 1LL << 40, &o->ckpt_every}, {"--keep", 1, 1 << 20, &o->keep},
+            {"--size", 8, 4096, &o->size}, {"--frames", 1, 256, &o->frames}, {"--depth", 0, 8, &o->depth}};
         int k = -1;
         for (int j = 0; j < (int)(sizeof ints / sizeof ints[0]); j++)
             if (strcmp(a, ints[j].name) == 0) k = j;
@@ -108,6 +122,8 @@ static int parse(int argc, char **argv, opts *o)
             o->quiet = true;
         } else if (strcmp(a, "--resume") == 0) {
             o->resume = true;
+        } else if (strcmp(a, "--tiny") == 0) {
+            o->tiny = true;
         } else if (!v) {
             return cli_usage_error("train", "'%s' is not an option, or needs a value", a);
         } else if (k >= 0) {
@@ -125,6 +141,9 @@ static int parse(int argc, char **argv, opts *o)
             o->out = argv[++i];
         } else if (strcmp(a, "--corpus") == 0) {
             o->corpus = argv[++i];
+        } else if (strcmp(a, "--init") == 0) {
+            if (o->init_count == ILD_STAGE_INITS) return cli_usage_error("train", "at most %d --init files", ILD_STAGE_INITS);
+            o->init[o->init_count++] = argv[++i];
         } else {
             return cli_usage_error("train", "unknown option '%s'", a);
         }
@@ -155,10 +174,16 @@ int cli_train(int argc, char **argv)
     if (o.threads > 0) nn_threads_set((int)o.threads);
 
     ild_stage_opts so = {.corpus = o.corpus, .batch = o.batch > 0 ? o.batch : stage->batch,
-                         .seed = o.seed >= 0 ? (uint64_t)o.seed : 1};
+                         .seed = o.seed >= 0 ? (uint64_t)o.seed : 1,
+                         .size = (int32_t)o.size, .frames = (int32_t)o.frames, .depth = (int32_t)o.depth,
+                         .tiny = o.tiny, .init_count = o.init_count};
+    memcpy(so.init, o.init, sizeof so.init);
+    if (so.batch % ild_dist_size() != 0)
+        return cli_usage_error("train", "--batch %lld does not divide by the %d MPI ranks", (long long)so.batch,
+                               ild_dist_size());
     ild_task *task = NULL;
     ildiff_status st = stage->create(&so, &task);
-    if (st != ILDIFF_OK) return cli_status_error(o.corpus, st);
+    if (st != ILDIFF_OK) return cli_status_error(NULL, st); /* the stages name the file or folder */
 
     ild_train_cfg cfg = ild_train_defaults();
     cfg.out_dir = o.out, cfg.stage = stage->name;
@@ -182,11 +207,12 @@ int cli_train(int argc, char **argv)
     if (stage->destroy) stage->destroy(task);
     if (st != ILDIFF_OK) return cli_status_error(o.out, st);
     if (r.interrupted) {
-        fprintf(stderr, "ildiff train: stopped at step %lld of %lld; checkpoint %s\n"
-                        "continue with: ildiff train --stage %s --out %s --resume\n",
-                (long long)r.step, (long long)cfg.steps, r.checkpoint, stage->name, o.out);
+        if (ild_dist_is_root())
+            fprintf(stderr, "ildiff train: stopped at step %lld of %lld; checkpoint %s\n"
+                            "continue with: ildiff train --stage %s --out %s --resume\n",
+                    (long long)r.step, (long long)cfg.steps, r.checkpoint, stage->name, o.out);
         return 128 + (int)stop_signal;
     }
-    print_summary(&o, &r);
+    if (ild_dist_is_root()) print_summary(&o, &r);
     return CLI_OK;
 }

@@ -1,5 +1,6 @@
 /* common.c: error printing, number parsing and progress shared by the subcommands. */
 #include "cli.h"
+#include "dist/dist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,13 +11,19 @@
 
 int cli_error(const char *file, const char *fmt, ...)
 {
+    /* one write: under mpirun the ranks share the terminal, and pieces of their lines would interleave */
+    char line[2048];
+    size_t n = 0;
+    n += (size_t)snprintf(line, sizeof line, "ildiff: ");
+    if (ild_dist_size() > 1) n += (size_t)snprintf(line + n, sizeof line - n, "rank %d: ", ild_dist_rank());
+    if (file && n < sizeof line) n += (size_t)snprintf(line + n, sizeof line - n, "%.1000s: ", file);
     va_list ap;
     va_start(ap, fmt);
-    fputs("ildiff: ", stderr);
-    if (file) fprintf(stderr, "%s: ", file);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    if (n < sizeof line) n += (size_t)vsnprintf(line + n, sizeof line - n, fmt, ap);
     va_end(ap);
+    n = n < sizeof line - 1 ? n : sizeof line - 2;
+    line[n] = '\n', line[n + 1] = '\0';
+    fputs(line, stderr);
     return CLI_FAIL;
 }
 
@@ -28,12 +35,13 @@ int cli_status_error(const char *file, ildiff_status st)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char line[2048]; /* one write, as in cli_error */
+    int n = snprintf(line, sizeof line, "ildiff %.100s: ", cmd);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "ildiff %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'ildiff %s --help'.\n", cmd);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "%s\nTry 'ildiff %s --help'.\n", line, cmd);
     return CLI_USAGE;
 }
 

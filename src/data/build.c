@@ -7,8 +7,13 @@
  * two files exist is finished and is skipped on restart. Deterministic: sample i's content depends only on
  * (seed, plan index, split, size, sources); samples are rendered in parallel (OpenMP) and written in order.
  * Ranks (machines or MPI processes sharing DIR) split the shards round-robin; corpus.json is the same for all.
+ * Under mpirun (dist.h, more than one rank) the job's ranks are the ranks: rank 0 writes corpus.json before the
+ * others start, every rank builds its shards, the ranks sum their finished samples and send their failures to
+ * rank 0, and rank 0 writes the manifest once all are done: the same bytes as one process with the same seed.
  */
 #include "dataset.h"
+#include "dist/dist.h"
+#include "dist/shard.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -188,41 +193,79 @@ static ildiff_status write_manifest(const char *dir, int64_t shards)
     return st;
 }
 
+/* Under mpirun, after every rank built its shards (st: this rank's result, mine: its finished samples): sums the
+ * finished samples into *finished and brings every failure to rank 0, which then fails listing them all (a
+ * failed rank fails with its own error). A collective. */
+static ildiff_status job_results(ildiff_status st, int64_t mine, int64_t *finished)
+{
+    int64_t counts[2] = {mine, st != ILDIFF_OK};
+    char line[600] = "";
+    if (st != ILDIFF_OK) snprintf(line, sizeof line, "rank %d: %s; ", ild_dist_rank(), ildiff_last_error());
+    char *all = NULL;
+    ildiff_status cs = ild_dist_sum_i64(counts, 2);
+    if (cs == ILDIFF_OK) cs = ild_dist_gather_text(line, &all);
+    if (cs == ILDIFF_OK) cs = ild_dist_barrier();
+    *finished = counts[0];
+    if (cs != ILDIFF_OK || st != ILDIFF_OK || !ild_dist_is_root() || counts[1] == 0) {
+        free(all);
+        return cs != ILDIFF_OK ? cs : st;
+    }
+    size_t n = all ? strlen(all) : 0; /* one line: "rank 1: ...; rank 3: ..." */
+    if (n >= 2) all[n - 2] = '\0';
+    st = ild_fail(ILDIFF_ERR_IO, "%lld rank(s) failed: %s", (long long)counts[1], all ? all : "");
+    free(all);
+    return st;
+}
+
 ildiff_status ild_corpus_build(const ild_sources *src, const ild_build_options *o,
                                void (*progress)(int64_t done, int64_t total, void *user), void *user)
 {
     if (o->count < 1 || o->size < 16 || o->size > 4096 || o->shard_size < 1 || (unsigned)o->split >= ILD_SPLIT_COUNT ||
         o->rank < 0 || (o->ranks > 1 ? o->rank >= o->ranks : o->rank != 0))
         return ild_fail(ILDIFF_ERR_ARG, "bad corpus options (count >= 1, size 16..4096, shard size >= 1, 0 <= rank < ranks)");
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
-        return ild_fail(ILDIFF_ERR_IO, "%s: cannot create: %s", o->out_dir, strerror(errno));
+    bool job = ild_dist_size() > 1;
+    if (job && o->ranks > 1) return ild_fail(ILDIFF_ERR_ARG, "--rank/--ranks and mpirun do not mix: mpirun sets the ranks");
+    int32_t rank = job ? ild_dist_rank() : o->rank, ranks = job ? ild_dist_size() : o->ranks > 1 ? o->ranks : 1;
     char path[4200], jpath[4200];
     snprintf(path, sizeof path, "%s/corpus.json", o->out_dir);
-    ildiff_status st = check_recipe(src, o, path);
-    if (st != ILDIFF_OK) return st;
+    ildiff_status st = ILDIFF_OK;
+    if (rank == 0 || !job) {
+        if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
+            return ild_fail(ILDIFF_ERR_IO, "%s: cannot create: %s", o->out_dir, strerror(errno));
+        st = check_recipe(src, o, path);
+        if (st != ILDIFF_OK) return st; /* under mpirun the caller's ild_dist_finish ends the waiting ranks */
+    }
+    if (job && (st = ild_dist_barrier()) != ILDIFF_OK) return st;
     int64_t *plan_index = NULL;
     if (o->cover) {
         if (!(plan_index = malloc((size_t)o->count * sizeof *plan_index))) return ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
         st = ild_cover_select(src, o->seed, o->split, o->count * 10, o->count, plan_index);
     }
-    shard_job job = {.src = src, .o = o, .plan_index = plan_index};
-    int64_t shards = (o->count + o->shard_size - 1) / o->shard_size, done = 0;
-    int32_t ranks = o->ranks > 1 ? o->ranks : 1;
+    shard_job sj = {.src = src, .o = o, .plan_index = plan_index};
+    int64_t shards = (o->count + o->shard_size - 1) / o->shard_size, done = 0, mine = 0;
     bool complete = true;
     for (int64_t k = 0; k < shards && st == ILDIFF_OK; k++) {
         int64_t begin = k * o->shard_size, end = ILD_MIN(o->count, begin + o->shard_size);
         snprintf(path, sizeof path, "%s/shard-%05lld.tar", o->out_dir, (long long)k);
         snprintf(jpath, sizeof jpath, "%s/shard-%05lld.jsonl", o->out_dir, (long long)k);
         bool finished = exists(path) && exists(jpath);
-        if (!finished && k % ranks == o->rank) {
-            st = build_shard(&job, begin, end, path, jpath);
+        bool owns = ild_shard_owns(k, rank, ranks);
+        if (!finished && owns) {
+            st = build_shard(&sj, begin, end, path, jpath);
             finished = st == ILDIFF_OK;
         }
         complete = complete && finished;
         if (finished) done += end - begin;
+        if (finished && owns) mine += end - begin;
         if (st == ILDIFF_OK && progress && finished) progress(done, o->count, user);
     }
     free(plan_index);
+    if (job) {
+        st = job_results(st, mine, &done);
+        complete = done == o->count;
+        if (st == ILDIFF_OK && progress && rank == 0) progress(done, o->count, user);
+        if (rank != 0) return st;
+    }
     if (st == ILDIFF_OK && complete) st = write_manifest(o->out_dir, shards);
     return st;
 }

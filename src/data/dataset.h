@@ -244,7 +244,8 @@ typedef struct ild_build_options {
     int32_t threads;     /* 0 = OpenMP default */
     bool cover;          /* choose samples from a 10x pool to cover the trigger words (TASD-T) */
     bool quiet;
-    int32_t rank, ranks; /* build only shards k with k % ranks == rank (ranks 0 or 1: all shards) */
+    int32_t rank, ranks; /* build only shards k with k % ranks == rank (ranks 0 or 1: all shards); under mpirun
+                          * (more than one rank, dist.h) leave 0: the job's ranks split the shards (build.c) */
 } ild_build_options;
 /* Builds (or resumes) a corpus. Finished shards are skipped; each shard is written to a temporary name and renamed
  * when complete. Writes manifest.jsonl last, once every shard exists (so with ranks > 1 the last rank to finish

@@ -40,10 +40,42 @@ static ildiff_status run_dir(const ild_method_ctx *ctx, const ild_sample *s, flo
     return st;
 }
 
+/* The ILDiff model of the file ARG (ildiff.h, "Matting"), loaded for each sample, with default parameters. */
+static ildiff_status run_model(const ild_method_ctx *ctx, const ild_sample *s, float *alpha, uint8_t *rgb,
+                               bool *has_rgb)
+{
+    ildiff_matte_params mp = ildiff_matte_params_default();
+    mp.threads = 1; /* samples run in parallel; one engine thread each */
+    ildiff_matter *mt = NULL;
+    ildiff_anim *in = NULL, *out = NULL;
+    ildiff_status st = ildiff_matter_new(ctx->arg, &mp, &mt);
+    if (st == ILDIFF_OK) st = ildiff_anim_new(s->width, s->height, s->frames, 100, &in);
+    size_t n = (size_t)s->width * (size_t)s->height * (size_t)s->frames;
+    if (st == ILDIFF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            memcpy(in->rgba + i * 4, s->input_rgb + i * 3, 3);
+            in->rgba[i * 4 + 3] = 255;
+        }
+        st = ildiff_matte_anim(mt, in, &out, NULL, NULL);
+    }
+    if (st == ILDIFF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            alpha[i] = out->rgba[i * 4 + 3] * (1.0f / 255.0f);
+            memcpy(rgb + i * 3, out->rgba + i * 4, 3);
+        }
+        *has_rgb = true;
+    }
+    ildiff_anim_free(out);
+    ildiff_anim_free(in);
+    ildiff_matter_free(mt);
+    return st;
+}
+
 const ild_method ild_methods[] = {
     {"key", "key", "colour keying against the border's median colour (baselines.h)", false, true, run_key},
     {"flood", "flood", "flood fill from the border with a colour tolerance, feathered", false, true, run_flood},
     {"dir", "dir:PATH", "predictions made elsewhere: PATH/<sample>/<frame>.png, RGBA or grey", true, false, run_dir},
+    {"model", "model:FILE", "an ILDiff model file (ildiff matte's matting, default parameters)", true, true, run_model},
 };
 const int ild_method_count = sizeof ild_methods / sizeof ild_methods[0];
 
@@ -62,7 +94,7 @@ ildiff_status ild_method_find(const char *spec, const ild_method **method, const
         *arg = colon ? colon + 1 : NULL;
         return ILDIFF_OK;
     }
-    return ild_fail(ILDIFF_ERR_ARG, "unknown method '%s' (key, flood, dir:PATH)", spec);
+    return ild_fail(ILDIFF_ERR_ARG, "unknown method '%s' (key, flood, dir:PATH, model:FILE)", spec);
 }
 
 ild_eval_options ild_eval_options_default(void)

@@ -40,9 +40,9 @@ ildiff_status mdl_resnet_add(mdl_resnet *r, nn_params *p, const char *prefix, co
 ildiff_status mdl_resnet_plan(mdl_resnet *r, mdl_arena *a, int64_t N, int64_t H, int64_t W)
 {
     r->N = N, r->S = H * W;
-    ildiff_status st = mdl_conv_plan(&r->conv1, N, 1, H, W);
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&r->conv2, N, 1, H, W);
-    if (st == ILDIFF_OK && r->has_shortcut) st = mdl_conv_plan(&r->conv_shortcut, N, 1, H, W);
+    ildiff_status st = mdl_conv_plan(&r->conv1, a, N, 1, H, W);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&r->conv2, a, N, 1, H, W);
+    if (st == ILDIFF_OK && r->has_shortcut) st = mdl_conv_plan(&r->conv_shortcut, a, N, 1, H, W);
     size_t ni = (size_t)(N * r->C * r->S), no = (size_t)(N * r->OC * r->S), ng = (size_t)(N * r->norm1.G);
     mdl_take_temp(a, ni, &r->n1, &r->dn1);
     mdl_take_temp(a, ni, &r->a1, &r->da1);

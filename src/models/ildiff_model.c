@@ -34,6 +34,8 @@ void ildiff_model_init(ildiff_model *m, nn_params *p, uint64_t seed)
     mdl_conv_zero(&m->temporal.out);
 }
 
+void ildiff_model_set_bf16(ildiff_model *m, bool on) { m->decoder.arena.bf16 = on; }
+
 static void plan_pass(ildiff_model *m)
 {
     mdl_arena *a = &m->arena;
@@ -55,6 +57,8 @@ ildiff_status ildiff_model_plan(ildiff_model *m, int64_t N, int64_t T, int64_t H
     ildiff_model_free(m);
     m->N = N, m->T = T, m->H = H, m->W = W, m->chunk = chunk;
     m->arena.train = train;
+    mdl_arena *parts[4] = {&m->decoder.arena, &m->vae_encoder.arena, &m->student.arena, &m->temporal.arena};
+    for (int i = 0; i < 4; i++) parts[i]->ws = &m->ws;
     int64_t g = m->student.grid;
     ildiff_status st = transparent_decoder_plan(&m->decoder, chunk, H, W, train);
     if (st == ILDIFF_OK) st = vae_encoder_plan(&m->vae_encoder, chunk, H, W, train);
@@ -64,6 +68,7 @@ ildiff_status ildiff_model_plan(ildiff_model *m, int64_t N, int64_t T, int64_t H
         plan_pass(m);
         st = mdl_arena_alloc(&m->arena);
     }
+    if (st == ILDIFF_OK) st = nn_workspace_alloc(&m->ws);
     if (st == ILDIFF_OK) plan_pass(m);
     if (st != ILDIFF_OK) ildiff_model_free(m);
     return st;
@@ -108,4 +113,5 @@ void ildiff_model_free(ildiff_model *m)
     temporal_adapter_free(&m->temporal);
     transparent_decoder_free(&m->decoder);
     mdl_arena_free(&m->arena);
+    nn_workspace_free(&m->ws);
 }

@@ -13,7 +13,8 @@
  *
  * Frames run through E, the student and D_T `chunk` at a time (1 for inference keeps memory to one frame's
  * activations; training plans chunk = N*T so that backward has every activation). Backward is stage S3's: the
- * gradients of D_T and the temporal adapter, and with train_encoders also of E and the student.
+ * gradients of D_T and the temporal adapter, and with train_encoders also of E and the student. Every conv plan of
+ * the four parts shares one scratch workspace (sized by the largest layer); inference plans are forward-only.
  *
  * Lifecycle: ildiff_model_build (parameters into a table the caller allocates or loads), ildiff_model_plan,
  * forward, backward, ildiff_model_free.
@@ -44,6 +45,7 @@ typedef struct ildiff_model {
     transparent_decoder decoder;
     int64_t N, T, H, W, chunk;   /* planned */
     mdl_arena arena;
+    nn_workspace ws;             /* the conv plans' scratch, shared by all four parts (layers.h) */
     float *xs;                   /* (chunk, 3, S, S) the student's input */
     float *z;                    /* (N*T, 4, H/8, W/8) */
     float *f, *df;               /* (N*T, C, g, g) the student's features */
@@ -59,6 +61,10 @@ void ildiff_model_init(ildiff_model *m, nn_params *p, uint64_t seed);
 /* Clips of N x T frames of H x W; chunk divides N*T; train requires chunk == N*T. */
 ildiff_status ildiff_model_plan(ildiff_model *m, int64_t N, int64_t T, int64_t H, int64_t W, int64_t chunk,
                                 bool train);
+/* Whether inference plans made after this call run D_T's convolutions on bf16 copies of their inputs and weights
+ * (float32 accumulation; about 1.7-2x faster convs; error bound in bench/NOTES.md). Off after ildiff_model_build;
+ * training plans ignore it. */
+void ildiff_model_set_bf16(ildiff_model *m, bool on);
 /* rgb (N, T, 3, H, W) -> m->y. */
 void ildiff_model_forward(ildiff_model *m, const float *rgb);
 /* dy (N*T, 4, H, W): gradient by m->y. Accumulates the parameter gradients of D_T and the temporal adapter, and

@@ -44,20 +44,29 @@ static float *alloc_floats(size_t n)
     return p;
 }
 
+/* Frees the activation blocks and rewinds (the workspace stays). */
+static void free_blocks(mdl_arena *a)
+{
+    free(a->acts);
+    free(a->grads);
+    free(a->temp);
+    a->acts = a->grads = a->temp = NULL;
+    a->used = a->floats = a->temp_used = a->temp_max = a->temp_floats = 0;
+}
+
 ildiff_status mdl_arena_alloc(mdl_arena *a)
 {
     size_t n = a->used, t = a->temp_max;
     bool train = a->train;
-    mdl_arena_free(a);
-    a->train = train;
+    free_blocks(a);
+    if (!a->ws && nn_workspace_alloc(&a->own_ws) != ILDIFF_OK) return ILDIFF_ERR_NOMEM;
     if (n > SIZE_MAX / sizeof(float) / 2 || t > SIZE_MAX / sizeof(float) / 2)
         return ild_fail(ILDIFF_ERR_LIMIT, "activation plan too large");
     a->acts = alloc_floats(n);
     a->grads = train ? alloc_floats(n) : NULL;
     a->temp = t ? alloc_floats(t) : NULL;
     if (!a->acts || (train && !a->grads) || (t && !a->temp)) {
-        mdl_arena_free(a);
-        a->train = train;
+        free_blocks(a);
         return ild_fail(ILDIFF_ERR_NOMEM, "out of memory for %zu MiB of activations",
                         (n * (train ? 2 : 1) + t) * sizeof(float) >> 20);
     }
@@ -69,12 +78,8 @@ ildiff_status mdl_arena_alloc(mdl_arena *a)
 void mdl_arena_free(mdl_arena *a)
 {
     if (!a) return;
-    free(a->acts);
-    free(a->grads);
-    free(a->temp);
-    bool train = a->train;
-    memset(a, 0, sizeof *a);
-    a->train = train;
+    free_blocks(a);
+    nn_workspace_free(&a->own_ws);
 }
 
 void mdl_arena_zero_grads(mdl_arena *a)
@@ -145,14 +150,16 @@ ildiff_status mdl_conv_add(mdl_conv *c, nn_params *p, const char *prefix, const 
 
 int64_t mdl_conv_out(const mdl_conv *c, int64_t in) { return nn_conv_out_size(in, c->K, c->stride, c->K / 2); }
 
-ildiff_status mdl_conv_plan(mdl_conv *c, int64_t N, int64_t D, int64_t H, int64_t W)
+ildiff_status mdl_conv_plan(mdl_conv *c, mdl_arena *a, int64_t N, int64_t D, int64_t H, int64_t W)
 {
     nn_conv_shape s = {.N = N, .C = c->C, .OC = c->OC, .D = D, .H = H, .W = W, .K = c->K, .stride = c->stride,
-                       .pad = c->K / 2, .bias = c->bias};
+                       .pad = c->K / 2, .bias = c->bias, .bf16 = a->bf16 && !a->train,
+                       .inference = !a->train};
     if (c->plan && memcmp(&s, &c->s, sizeof s) == 0) return ILDIFF_OK;
     mdl_conv_free(c);
     c->s = s;
-    return c->is3d ? nn_conv3d_plan_new(&c->plan, &s) : nn_conv2d_plan_new(&c->plan, &s);
+    nn_workspace *ws = a->ws ? a->ws : &a->own_ws;
+    return c->is3d ? nn_conv3d_plan_new_shared(&c->plan, &s, ws) : nn_conv2d_plan_new_shared(&c->plan, &s, ws);
 }
 
 void mdl_conv_forward(mdl_conv *c, float *out, const float *inp)

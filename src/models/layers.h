@@ -14,7 +14,10 @@
  * block's. In a training plan mdl_take_temp is mdl_take (backward needs everything).
  *
  * Layers keep their weights' pointers (bound by nn_params_alloc) and, for convolutions, a oneDNN plan for the
- * planned input shape. Shapes are the callers' contract; only plan functions (allocation, oneDNN) can fail.
+ * planned input shape. All conv plans of a model share one scratch workspace (nn.h; convs run one after another),
+ * sized by its largest layer: the arena's own, allocated by mdl_arena_alloc, or one that several models share
+ * (ildiff_model.h), set in arena->ws before planning and allocated by its owner after every model is planned. An
+ * inference arena (train = false) makes forward-only plans. Shapes are the callers' contract; only plan functions (allocation, oneDNN) can fail.
  *
  * Letters: N batch, C channels, D frames, H, W height and width, S = D*H*W positions.
  */
@@ -41,6 +44,10 @@ typedef struct mdl_arena {
     size_t temp_max;  /* the most temp_used reached in this pass */
     size_t temp_floats;
     bool train;       /* allocate gradients too */
+    nn_workspace *ws; /* conv plans' scratch shared with other models (kept by mdl_arena_free), or NULL: */
+    nn_workspace own_ws; /* this model's own, shared by its conv plans */
+    bool bf16;        /* inference arenas only: conv plans read bf16 copies (nn_conv_shape.bf16); kept by
+                         mdl_arena_free */
 } mdl_arena;
 
 /* Hands out n floats (rounded up to 16, 64-byte aligned): *x gets the activation, *dx (may be NULL) its gradient
@@ -50,10 +57,11 @@ void mdl_take(mdl_arena *a, size_t n, float **x, float **dx);
 void mdl_take_temp(mdl_arena *a, size_t n, float **x, float **dx);
 /* Starts a new window of the reused region (a no-op for training plans). */
 void mdl_temp_reset(mdl_arena *a);
-/* Allocates the counted floats (zeroed) and rewinds for the pointing pass. Frees an earlier allocation first.
- * ILDIFF_ERR_NOMEM on failure. */
+/* Allocates the counted floats (zeroed), and the conv plans' workspace when the arena owns it, and rewinds for the
+ * pointing pass. Frees an earlier allocation of floats first. ILDIFF_ERR_NOMEM on failure. */
 ildiff_status mdl_arena_alloc(mdl_arena *a);
-/* Frees both blocks and resets the arena to measuring (keeps `train`). NULL is allowed. */
+/* Frees the blocks and its own workspace and resets the arena to measuring (keeps `train`, `ws` and `bf16`); the conv
+ * plans made with it must be freed first. NULL is allowed. */
 void mdl_arena_free(mdl_arena *a);
 /* Zeroes every activation gradient (one memset). */
 void mdl_arena_zero_grads(mdl_arena *a);
@@ -84,9 +92,10 @@ typedef struct mdl_conv {
 /* Registers "<prefix><name>.weight" (decayed) and, with bias, "<prefix><name>.bias". */
 ildiff_status mdl_conv_add(mdl_conv *c, nn_params *p, const char *prefix, const char *name, int64_t C, int64_t OC,
                            int64_t K, int64_t stride, bool bias, bool is3d);
-/* Makes the plan for input (N, C, D, H, W) (D = 1 for conv2d); keeps the current plan if the shape is the same.
- * Fails like nn_conv2d_plan_new. */
-ildiff_status mdl_conv_plan(mdl_conv *c, int64_t N, int64_t D, int64_t H, int64_t W);
+/* Makes the plan for input (N, C, D, H, W) (D = 1 for conv2d) with its scratch in the arena's workspace (a
+ * forward-only plan for an inference arena, in bf16 if the arena says so); keeps the current plan if the shape is the same. Fails like
+ * nn_conv2d_plan_new. */
+ildiff_status mdl_conv_plan(mdl_conv *c, mdl_arena *a, int64_t N, int64_t D, int64_t H, int64_t W);
 /* Output size of a spatial dimension of length `in`. */
 int64_t mdl_conv_out(const mdl_conv *c, int64_t in);
 void mdl_conv_forward(mdl_conv *c, float *out, const float *inp);

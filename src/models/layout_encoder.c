@@ -122,8 +122,8 @@ static ildiff_status plan_pass(layout_encoder *m)
     if (m->K < L) mdl_take(a, (size_t)(N * m->K * D), &m->vis, &m->dvis);
     for (int64_t i = 0; i < m->cfg.depth; i++) block_plan(&m->blocks[i], a, N, m->K, m->cfg.heads);
     mdl_take(a, (size_t)(N * D * L), &m->map, &m->dmap);
-    ildiff_status st = mdl_conv_plan(&m->neck0, N, 1, m->grid, m->grid);
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->neck2, N, 1, m->grid, m->grid);
+    ildiff_status st = mdl_conv_plan(&m->neck0, a, N, 1, m->grid, m->grid);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->neck2, a, N, 1, m->grid, m->grid);
     size_t no = (size_t)(N * O * L);
     mdl_take(a, no, &m->c0, &m->dc0);
     mdl_take(a, no, &m->l1, &m->dl1);

@@ -40,7 +40,7 @@ static ildiff_status plan_pass(offset_encoder *m)
     int64_t H = m->H, W = m->W;
     for (int k = 0; k < OFFSET_CONVS; k++) {
         mdl_conv *c = &m->convs[k];
-        ildiff_status st = mdl_conv_plan(c, m->N, 1, H, W);
+        ildiff_status st = mdl_conv_plan(c, &m->arena, m->N, 1, H, W);
         if (st != ILDIFF_OK) return st;
         H = mdl_conv_out(c, H), W = mdl_conv_out(c, W);
         size_t n = (size_t)(m->N * c->OC * H * W);

@@ -148,7 +148,7 @@ ildiff_status sami_decoder_plan(sami_decoder *m, int64_t N, int64_t K, bool trai
     m->N = N, m->K = K, m->Lm = m->L - K;
     m->arena.train = train;
     plan_pass(m);
-    ildiff_status st = mdl_conv_plan(&m->proj, N, 1, m->grid, m->grid);
+    ildiff_status st = mdl_conv_plan(&m->proj, &m->arena, N, 1, m->grid, m->grid);
     if (st == ILDIFF_OK) st = mdl_arena_alloc(&m->arena);
     if (st == ILDIFF_OK) plan_pass(m);
     if (st != ILDIFF_OK) sami_decoder_free(m);

@@ -64,7 +64,7 @@ static ildiff_status plan_pass(layout_teacher *m)
     ildiff_status st = ILDIFF_OK;
     for (int i = 0; i < TEACHER_STAGES && st == ILDIFF_OK; i++) {
         teacher_stage *s = &m->enc[i];
-        st = mdl_conv_plan(&s->down, N, 1, H, W);
+        st = mdl_conv_plan(&s->down, a, N, 1, H, W);
         H /= 2, W /= 2;
         mdl_take(a, (size_t)(N * w[i] * H * W), &s->d, &s->dd);
         for (int j = 0; j < m->cfg.res_per_stage && st == ILDIFF_OK; j++) st = mdl_resnet_plan(&s->resnets[j], a, N, H, W);
@@ -77,7 +77,7 @@ static ildiff_status plan_pass(layout_teacher *m)
         int i = TEACHER_STAGES - 1 - k;
         H *= 2, W *= 2;
         mdl_take(a, (size_t)(N * w[i] * H * W), &u->u, &u->du);
-        st = mdl_conv_plan(&u->up, N, 1, H, W);
+        st = mdl_conv_plan(&u->up, a, N, 1, H, W);
         mdl_take(a, (size_t)(N * w[i - 1] * H * W), &u->c, &u->dc);
         mdl_take(a, (size_t)(N * 2 * w[i - 1] * H * W), &u->cat, &u->dcat);
         if (st == ILDIFF_OK) st = mdl_resnet_plan(&u->resnet, a, N, H, W);
@@ -87,7 +87,7 @@ static ildiff_status plan_pass(layout_teacher *m)
     mdl_take(a, (size_t)(N * m->cfg.groups), &m->hmean, NULL);
     mdl_take(a, (size_t)(N * m->cfg.groups), &m->hrstd, NULL);
     mdl_take(a, n0, &m->ha, &m->dha);
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->head, N, 1, H, W);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->head, a, N, 1, H, W);
     mdl_take(a, (size_t)(N * m->cfg.heads * H * W), &m->logits, NULL);
     return st;
 }

@@ -45,7 +45,7 @@ static ildiff_status plan_pass(temporal_adapter *m)
     mdl_take(a, vol, &m->x, &m->dx);
     for (int64_t i = 0; i < m->cfg.depth; i++) {
         temporal_layer *L = &m->layers[i];
-        ildiff_status st = mdl_conv_plan(&L->conv, m->N, m->T, m->h, m->w);
+        ildiff_status st = mdl_conv_plan(&L->conv, a, m->N, m->T, m->h, m->w);
         if (st != ILDIFF_OK) return st;
         mdl_take(a, vol, &L->c, &L->dc);
         mdl_take(a, vol, &L->n, &L->dn);
@@ -54,7 +54,7 @@ static ildiff_status plan_pass(temporal_adapter *m)
         mdl_take(a, (size_t)(m->N * m->cfg.groups), &L->rstd, NULL);
     }
     mdl_take(a, vol, &m->y, &m->dy);
-    ildiff_status st = mdl_conv_plan(&m->out, NT, 1, m->h, m->w);
+    ildiff_status st = mdl_conv_plan(&m->out, a, NT, 1, m->h, m->w);
     if (st != ILDIFF_OK) return st;
     mdl_take(a, (size_t)(NT * m->cfg.latent * m->h * m->w), &m->o, &m->dout);
     mdl_take(a, (size_t)(NT * m->cfg.latent * m->H8 * m->W8), &m->l, NULL);

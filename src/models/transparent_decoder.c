@@ -104,7 +104,7 @@ static ildiff_status plan_pass(transparent_decoder *m)
     const float *stack[1 + TD_MAX_LEVELS * (TD_MAX_LAYERS + 1)];
     float *dstack[1 + TD_MAX_LEVELS * (TD_MAX_LAYERS + 1)];
     int sp = 0;
-    ildiff_status st = mdl_conv_plan(&m->conv_in, N, 1, H, W);
+    ildiff_status st = mdl_conv_plan(&m->conv_in, a, N, 1, H, W);
     mdl_take(a, (size_t)(N * w[0] * H * W), &m->ci, &m->dci);
     const float *h = m->ci;
     float *dh = m->dci;
@@ -112,7 +112,7 @@ static ildiff_status plan_pass(transparent_decoder *m)
     for (int64_t i = 0; i < n && st == ILDIFF_OK; i++) {
         td_down *b = &m->down[i];
         if (i == m->cfg.latent_level) {
-            st = mdl_conv_plan(&m->latent_conv_in, N, 1, H, W);
+            st = mdl_conv_plan(&m->latent_conv_in, a, N, 1, H, W);
             mdl_take(a, (size_t)(N * w[i - 1] * H * W), &m->lat, &m->dlat);
             mdl_take(a, (size_t)(N * w[i - 1] * H * W), &m->hl, &m->dhl);
             h = m->hl, dh = m->dhl;
@@ -127,7 +127,7 @@ static ildiff_status plan_pass(transparent_decoder *m)
             stack[sp] = h, dstack[sp++] = dh;
         }
         if (st == ILDIFF_OK && b->down) {
-            st = mdl_conv_plan(&b->downsampler, N, 1, H, W);
+            st = mdl_conv_plan(&b->downsampler, a, N, 1, H, W);
             H /= 2, W /= 2;
             mdl_take(a, (size_t)(N * w[i] * H * W), &b->d, &b->dd);
             h = b->d, dh = b->dd;
@@ -161,7 +161,7 @@ static ildiff_status plan_pass(transparent_decoder *m)
             H *= 2, W *= 2;
             mdl_temp_reset(a);
             mdl_take_temp(a, (size_t)(N * c * H * W), &u->u, &u->du);
-            st = mdl_conv_plan(&u->upsampler, N, 1, H, W);
+            st = mdl_conv_plan(&u->upsampler, a, N, 1, H, W);
             mdl_take(a, (size_t)(N * c * H * W), &u->c, &u->dc);
             h = u->c, dh = u->dc;
         }
@@ -172,7 +172,7 @@ static ildiff_status plan_pass(transparent_decoder *m)
     mdl_take_temp(a, (size_t)(N * m->cfg.groups), &m->mean, NULL);
     mdl_take_temp(a, (size_t)(N * m->cfg.groups), &m->rstd, NULL);
     mdl_take_temp(a, n0, &m->ao, &m->dao);
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->conv_out, N, 1, H, W);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->conv_out, a, N, 1, H, W);
     mdl_take_temp(a, (size_t)(N * 4 * H * W), &m->co, &m->dco);
     mdl_take(a, (size_t)(N * 4 * H * W), &m->y, NULL);
     return st;

@@ -36,8 +36,8 @@ static ildiff_status block_add(vae_block *b, nn_params *p, const char *prefix, i
 /* The block's internals are temporaries of an inference plan (the window starts here); y persists. */
 static ildiff_status block_plan(vae_block *b, mdl_arena *a, int64_t N, int64_t H, int64_t W)
 {
-    ildiff_status st = mdl_conv_plan(&b->conv1, N, 1, H, W);
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&b->conv2, N, 1, H, W);
+    ildiff_status st = mdl_conv_plan(&b->conv1, a, N, 1, H, W);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&b->conv2, a, N, 1, H, W);
     size_t n = (size_t)(N * b->conv1.C * H * W);
     mdl_temp_reset(a);
     mdl_take_temp(a, n, &b->c1, &b->dc1);
@@ -91,14 +91,14 @@ static ildiff_status encoder_pass(vae_encoder *m)
     int64_t H = m->H, W = m->W;
     for (int i = 0; i < VAE_STAGES; i++) {
         vae_stage *s = &m->stages[i];
-        ildiff_status st = mdl_conv_plan(&s->conv, m->N, 1, H, W);
+        ildiff_status st = mdl_conv_plan(&s->conv, &m->arena, m->N, 1, H, W);
         if (st != ILDIFF_OK) return st;
         H = mdl_conv_out(&s->conv, H), W = mdl_conv_out(&s->conv, W);
         mdl_take(&m->arena, (size_t)(m->N * s->conv.OC * H * W), &s->c, &s->dc);
         for (int j = 0; j < m->cfg.blocks; j++)
             if ((st = block_plan(&s->blocks[j], &m->arena, m->N, H, W)) != ILDIFF_OK) return st;
     }
-    ildiff_status st = mdl_conv_plan(&m->conv_out, m->N, 1, H, W);
+    ildiff_status st = mdl_conv_plan(&m->conv_out, &m->arena, m->N, 1, H, W);
     mdl_take(&m->arena, (size_t)(m->N * m->cfg.latent * H * W), &m->z, &m->dz);
     return st;
 }
@@ -194,7 +194,7 @@ static ildiff_status decoder_pass(vae_decoder *m)
     size_t nz = (size_t)(N * m->cfg.latent * H * W);
     mdl_take(a, nz, &m->zs, NULL);
     mdl_take(a, nz, &m->t, &m->dt);
-    ildiff_status st = mdl_conv_plan(&m->conv_in, N, 1, H, W);
+    ildiff_status st = mdl_conv_plan(&m->conv_in, a, N, 1, H, W);
     mdl_take(a, (size_t)(N * d[0] * H * W), &m->c, &m->dc);
     mdl_take(a, (size_t)(N * d[0] * H * W), &m->r, &m->dr);
     for (int i = 0; i < VAE_STAGES && st == ILDIFF_OK; i++) {
@@ -203,10 +203,10 @@ static ildiff_status decoder_pass(vae_decoder *m)
         H *= 2, W *= 2;
         mdl_temp_reset(a);
         mdl_take_temp(a, (size_t)(N * d[i] * H * W), &s->u, &s->du);
-        if (st == ILDIFF_OK) st = mdl_conv_plan(&s->conv, N, 1, H, W);
+        if (st == ILDIFF_OK) st = mdl_conv_plan(&s->conv, a, N, 1, H, W);
         mdl_take(a, (size_t)(N * d[i + 1] * H * W), &s->c, &s->dc);
     }
-    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->conv_out, N, 1, H, W);
+    if (st == ILDIFF_OK) st = mdl_conv_plan(&m->conv_out, a, N, 1, H, W);
     mdl_take(a, (size_t)(N * 3 * H * W), &m->y, &m->dy);
     return st;
 }

@@ -7,7 +7,8 @@
  *
  * Two paths that compute the same thing:
  *   - *_ref: direct loops in plain C, single-threaded; the oracle of the tests.
- *   - the plan: oneDNN primitives (forward, backward-data, backward-weights+bias) created once for a shape by
+ *   - the plan: oneDNN primitives (forward, backward-data, backward-weights+bias; the forward alone for a shape
+ *     with `inference`) created once for a shape by
  *     nn_conv2d_plan_new / nn_conv3d_plan_new and reused every step. The caller's tensors stay NCHW/NCDHW; the
  *     plan reorders them into oneDNN's blocked layouts (nChw16c ...) in scratch buffers and back, accumulating
  *     gradients. The scratch is the plan's own, or with *_plan_new_shared a shared nn_workspace (nn.h) that
@@ -38,6 +39,8 @@ typedef struct nn_conv_shape {
     bool bf16;       /* plans only: the kernels read bfloat16 copies of inp, weight and dout (rounded, about 3
                         significant digits); accumulation, outputs and gradients stay float32. The references
                         ignore it. */
+    bool inference;  /* plans only: forward only (oneDNN's forward_inference, no backward primitives, scratch sized
+                        for the forward alone); nn_conv*_backward must not be called. The references ignore it. */
 } nn_conv_shape;
 
 /* Output size of one spatial dimension: (in + 2*pad - K) / stride + 1, or 0 if the kernel does not fit. */

@@ -12,6 +12,8 @@
  * Scratch: every port buffer, dbias and oneDNN's scratchpad sit at fixed offsets of one region, used only
  * during a call (the forward's buffers and the backward's overlap); the region is the plan's own block, or a
  * shared nn_workspace the plan reserved its size in. Its memory objects are pointed at the region at each call.
+ * An inference plan (shape.inference) has only the forward primitive and ports; its backward ports stay unused
+ * (marked direct, without memory objects).
  */
 #include "nn/conv_impl.h"
 
@@ -195,7 +197,8 @@ static char *call_enter(nn_conv_plan *p, int *old_threads)
     ILD_ASSERT(region && (!p->ws || p->ws->size >= p->bytes)); /* nn_workspace_alloc after making the plans */
     for (int i = 0; i < NPORTS; i++)
         if (!p->ports[i].direct) set_handle(p->ports[i].inner, region + p->ports[i].offset);
-    for (int i = 0; i < 3; i++) set_handle(p->scratch[i], region + p->scratch_off);
+    for (int i = 0; i < 3; i++)
+        if (p->scratch[i]) set_handle(p->scratch[i], region + p->scratch_off);
     if (p->dbias) set_handle(p->dbias, region + p->dbias_off);
     *old_threads = nn_threads_get();
     if (*old_threads != p->threads) nn_threads_set(p->threads);
@@ -240,18 +243,39 @@ static ildiff_status plan_descs(nn_conv_plan *p, const conv_geom *g, bool is3d, 
     DN(dnnl_primitive_attr_create(&attr));
     DN(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     dnnl_convolution_desc_t fd, dd, wd;
-    DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_lo, &wei_lo,
-                                          bmd, &dst_f32, strides, pad_l, pad_r));
+    const dnnl_prop_kind_t prop = p->shape.inference ? dnnl_forward_inference : dnnl_forward_training;
+    DN(dnnl_convolution_forward_desc_init(&fd, prop, dnnl_convolution_direct, &src_lo, &wei_lo, bmd, &dst_f32,
+                                          strides, pad_l, pad_r));
     DN(dnnl_primitive_desc_create(&p->fwd_pd, &fd, attr, p->engine, NULL));
-    DN(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_f32, &wei_lo, &dst_lo, strides,
-                                                pad_l, pad_r));
-    DN(dnnl_primitive_desc_create(&p->bwd_data_pd, &dd, attr, p->engine, p->fwd_pd));
-    DN(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_lo, &wei_f32, bmd, &dst_lo,
-                                                   strides, pad_l, pad_r));
-    DN(dnnl_primitive_desc_create(&p->bwd_weights_pd, &wd, attr, p->engine, p->fwd_pd));
+    if (!p->shape.inference) {
+        DN(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_f32, &wei_lo, &dst_lo,
+                                                    strides, pad_l, pad_r));
+        DN(dnnl_primitive_desc_create(&p->bwd_data_pd, &dd, attr, p->engine, p->fwd_pd));
+        DN(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_lo, &wei_f32, bmd,
+                                                       &dst_lo, strides, pad_l, pad_r));
+        DN(dnnl_primitive_desc_create(&p->bwd_weights_pd, &wd, attr, p->engine, p->fwd_pd));
+    }
 fail:
     if (attr) dnnl_primitive_attr_destroy(attr);
     return st;
+}
+
+/* Lays out the backward ports from offset 0 (they overlap the forward's); returns the end of the backward's part. */
+static size_t layout_backward(nn_conv_plan *p, const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *wei,
+                              const dnnl_memory_desc_t *dst)
+{
+    size_t bwd_end = 0;
+    port_layout(&p->d_ddst, dst, query(p->bwd_data_pd, dnnl_query_diff_dst_md, 0), PORT_IN, &bwd_end);
+    port_layout(&p->d_wei, wei, query(p->bwd_data_pd, dnnl_query_weights_md, 0), PORT_IN, &bwd_end);
+    port_layout(&p->d_dsrc, src, query(p->bwd_data_pd, dnnl_query_diff_src_md, 0), PORT_ACC, &bwd_end);
+    port_layout(&p->w_src, src, query(p->bwd_weights_pd, dnnl_query_src_md, 0), PORT_IN, &bwd_end);
+    const dnnl_memory_desc_t *wdd = query(p->bwd_weights_pd, dnnl_query_diff_dst_md, 0);
+    p->ddst_shared = !p->d_ddst.direct && dnnl_memory_desc_equal(wdd, &p->d_ddst.inner_md);
+    size_t shared_cursor = p->d_ddst.offset;
+    port_layout(&p->w_ddst, dst, wdd, PORT_IN, p->ddst_shared ? &shared_cursor : &bwd_end);
+    port_layout(&p->w_dwei, wei, query(p->bwd_weights_pd, dnnl_query_diff_weights_md, 0), PORT_ACC, &bwd_end);
+    p->dbias_off = bwd_end;
+    return bwd_end + align64(sizeof(float) * (size_t)p->shape.OC);
 }
 
 /* Lays out every port's buffer, dbias and the scratchpad in one region, provides the region (own block or a
@@ -264,19 +288,14 @@ static ildiff_status plan_memory(nn_conv_plan *p, const dnnl_memory_desc_t *src,
     port_layout(&p->f_src, src, query(p->fwd_pd, dnnl_query_src_md, 0), PORT_IN, &fwd_end);
     port_layout(&p->f_wei, wei, query(p->fwd_pd, dnnl_query_weights_md, 0), PORT_IN, &fwd_end);
     port_layout(&p->f_dst, dst, query(p->fwd_pd, dnnl_query_dst_md, 0), PORT_OUT, &fwd_end);
-    port_layout(&p->d_ddst, dst, query(p->bwd_data_pd, dnnl_query_diff_dst_md, 0), PORT_IN, &bwd_end);
-    port_layout(&p->d_wei, wei, query(p->bwd_data_pd, dnnl_query_weights_md, 0), PORT_IN, &bwd_end);
-    port_layout(&p->d_dsrc, src, query(p->bwd_data_pd, dnnl_query_diff_src_md, 0), PORT_ACC, &bwd_end);
-    port_layout(&p->w_src, src, query(p->bwd_weights_pd, dnnl_query_src_md, 0), PORT_IN, &bwd_end);
-    const dnnl_memory_desc_t *wdd = query(p->bwd_weights_pd, dnnl_query_diff_dst_md, 0);
-    p->ddst_shared = !p->d_ddst.direct && dnnl_memory_desc_equal(wdd, &p->d_ddst.inner_md);
-    size_t shared_cursor = p->d_ddst.offset;
-    port_layout(&p->w_ddst, dst, wdd, PORT_IN, p->ddst_shared ? &shared_cursor : &bwd_end);
-    port_layout(&p->w_dwei, wei, query(p->bwd_weights_pd, dnnl_query_diff_weights_md, 0), PORT_ACC, &bwd_end);
-    p->dbias_off = bwd_end;
-    bwd_end += align64(sizeof(float) * (size_t)p->shape.OC);
+    const bool inf = p->shape.inference;
+    if (inf)
+        for (int i = 3; i < NPORTS; i++) p->ports[i].direct = true; /* unused */
+    else
+        bwd_end = layout_backward(p, src, wei, dst);
     const_dnnl_primitive_desc_t pds[3] = {p->fwd_pd, p->bwd_data_pd, p->bwd_weights_pd};
-    for (int i = 0; i < 3; i++)
+    const int npds = inf ? 1 : 3;
+    for (int i = 0; i < npds; i++)
         scratch = ILD_MAX(scratch, align64(dnnl_memory_desc_get_size(query(pds[i], dnnl_query_scratchpad_md, 0))));
     p->scratch_off = ILD_MAX(fwd_end, bwd_end);
     p->bytes = p->scratch_off + scratch + 64;
@@ -287,14 +306,14 @@ static ildiff_status plan_memory(nn_conv_plan *p, const dnnl_memory_desc_t *src,
         if (!p->block) return ild_fail(ILDIFF_ERR_NOMEM, "conv plan: cannot allocate %zu bytes", p->bytes);
         memset(p->block, 0, p->bytes); /* touch every page now, not in the first step */
     }
-    for (int i = 0; i < NPORTS; i++)
+    for (int i = 0; i < (inf ? 3 : NPORTS); i++)
         if ((st = port_create(p, &p->ports[i])) != ILDIFF_OK) return st;
-    if (p->shape.bias) {
+    if (p->shape.bias)
         DN(dnnl_memory_create(&p->bias, query(p->fwd_pd, dnnl_query_weights_md, 1), p->engine, DNNL_MEMORY_NONE));
+    if (p->shape.bias && !inf)
         DN(dnnl_memory_create(&p->dbias, query(p->bwd_weights_pd, dnnl_query_diff_weights_md, 1), p->engine,
                               DNNL_MEMORY_NONE));
-    }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < npds; i++)
         DN(dnnl_memory_create(&p->scratch[i], query(pds[i], dnnl_query_scratchpad_md, 0), p->engine,
                               DNNL_MEMORY_NONE));
 fail:
@@ -328,8 +347,10 @@ ildiff_status conv_plan_new(nn_conv_plan **out, const nn_conv_shape *s, bool is3
     if ((st = plan_descs(p, &g, is3d, &src, &wei, &dst)) != ILDIFF_OK) goto fail;
     if ((st = plan_memory(p, &src, &wei, &dst)) != ILDIFF_OK) goto fail;
     DN(dnnl_primitive_create(&p->fwd, p->fwd_pd));
-    DN(dnnl_primitive_create(&p->bwd_data, p->bwd_data_pd));
-    DN(dnnl_primitive_create(&p->bwd_weights, p->bwd_weights_pd));
+    if (!s->inference) {
+        DN(dnnl_primitive_create(&p->bwd_data, p->bwd_data_pd));
+        DN(dnnl_primitive_create(&p->bwd_weights, p->bwd_weights_pd));
+    }
     *out = p;
     return ILDIFF_OK;
 fail:
@@ -378,7 +399,7 @@ void conv_plan_forward(nn_conv_plan *p, float *out, const float *inp, const floa
 void conv_plan_backward(nn_conv_plan *p, float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight)
 {
-    ILD_ASSERT(!dbias || p->shape.bias);
+    ILD_ASSERT((!dbias || p->shape.bias) && !p->shape.inference);
     int old;
     char *region = call_enter(p, &old);
     if (dinp) {

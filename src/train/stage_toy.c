@@ -3,13 +3,19 @@
  *
  * Sample k of step s: a disc (or a ring, 30 %: a semi-open hole) with soft edges, dark grey foreground on a
  * light background; shape, colours and position from a generator seeded with hash(seed, s, k), so the data
- * order is a function of the step; pixel noise (std 0.02) drawn from the trainer's RNG, so the RNG state
- * matters too (what exact resume must restore). Loss: mse + 0.5 * l1 of the predicted alpha (terms "loss",
- * "mse", "l1"). Validation: 4 batches made from a separate seed, metrics "mse" and "alpha_psnr".
+ * order is a function of the step; pixel noise (std 0.02) from a generator seeded with hash(key, k), where key
+ * is drawn once per step from the trainer's RNG, so the RNG state matters too (what exact resume must restore).
+ * Loss: mse + 0.5 * l1 of the predicted alpha (terms "loss", "mse", "l1"). Validation: 4 global batches made
+ * from a separate seed, metrics "mse" and "alpha_psnr".
+ *
+ * Under mpirun each rank makes and runs only its share [b, e) of the global batch (ild_shard_range); sample k
+ * is keyed by its global index, so N ranks see exactly the samples one process does (stages.h's pattern).
  */
 #include "train/stages.h"
 
 #include "base/base.h"
+#include "dist/dist.h"
+#include "dist/shard.h"
 #include "nn/act.h"
 #include "nn/conv.h"
 #include "nn/loss.h"
@@ -24,14 +30,15 @@ enum { HW = 16, PIX = HW * HW, F1 = 8, VAL_BATCHES = 4 };
 typedef struct toy {
     ild_task task;
     nn_params params;
-    int64_t n; /* batch */
+    int64_t n;      /* the global batch */
+    int64_t b, nb;  /* this rank's samples [b, b + nb) of it; the buffers and plans hold nb */
     uint64_t seed;
     float *w1, *b1, *w2, *b2, *w3, *b3, *gw1, *gb1, *gw2, *gb2, *gw3, *gb3;
     nn_conv2d_plan *c1, *c2, *c3;
-    float *x, *y;                  /* (N, 1, HW, HW) input and target alpha of the batch */
-    float *a1, *r1, *a2, *r2, *out; /* activations (N, F1, HW, HW) and the output (N, 1, HW, HW) */
+    float *x, *y;                  /* (nb, 1, HW, HW) input and target alpha of this rank's samples */
+    float *a1, *r1, *a2, *r2, *out; /* activations (nb, F1, HW, HW) and the output (nb, 1, HW, HW) */
     float *dout, *dr2, *da2, *dr1, *da1;
-    float *vx, *vy;                /* (VAL_BATCHES * N, 1, HW, HW) the validation set */
+    float *vx, *vy;                /* (VAL_BATCHES * n, 1, HW, HW) the validation set (run in pieces of nb) */
     char config[96];
 } toy;
 
@@ -65,15 +72,19 @@ static void make_sample(float *x, float *y, uint64_t key, nn_rng *noise)
 static ildiff_status toy_next_batch(void *user, int64_t step, nn_rng *rng)
 {
     toy *t = user;
-    for (int64_t k = 0; k < t->n; k++)
-        make_sample(t->x + k * PIX, t->y + k * PIX, mix(t->seed ^ mix((uint64_t)step * 0x10001ULL + (uint64_t)k)),
-                    rng);
+    uint64_t step_key = nn_rng_u64(rng); /* one draw per step, the same on every rank */
+    for (int64_t k = 0; k < t->nb; k++) {
+        uint64_t g = (uint64_t)(t->b + k); /* the sample's index in the global batch */
+        nn_rng noise;
+        nn_rng_seed(&noise, mix(step_key ^ g));
+        make_sample(t->x + k * PIX, t->y + k * PIX, mix(t->seed ^ mix((uint64_t)step * 0x10001ULL + g)), &noise);
+    }
     return ILDIFF_OK;
 }
 
 static void forward(toy *t, const float *x)
 {
-    size_t nf = (size_t)t->n * F1 * PIX;
+    size_t nf = (size_t)t->nb * F1 * PIX;
     nn_conv2d_forward(t->c1, t->a1, x, t->w1, t->b1);
     nn_act_forward(t->r1, t->a1, nf, NN_ACT_RELU);
     nn_conv2d_forward(t->c2, t->a2, t->r1, t->w2, t->b2);
@@ -84,7 +95,7 @@ static void forward(toy *t, const float *x)
 static ildiff_status toy_forward_backward(void *user, nn_rng *rng, ild_terms *loss)
 {
     toy *t = user;
-    size_t nf = (size_t)t->n * F1 * PIX, no = (size_t)t->n * PIX;
+    size_t nf = (size_t)t->nb * F1 * PIX, no = (size_t)t->nb * PIX;
     forward(t, t->x);
     float mse = nn_l2_forward(t->out, t->y, NULL, (int64_t)no), l1 = nn_l1_forward(t->out, t->y, NULL, (int64_t)no);
     memset(t->dout, 0, no * sizeof(float));
@@ -106,9 +117,10 @@ static ildiff_status toy_forward_backward(void *user, nn_rng *rng, ild_terms *lo
 static ildiff_status toy_validate(void *user, ild_terms *metrics)
 {
     toy *t = user;
-    size_t no = (size_t)t->n * PIX;
+    size_t no = (size_t)t->nb * PIX;
+    int64_t pieces = VAL_BATCHES * (t->n / t->nb);
     double se = 0, se_clamped = 0;
-    for (int b = 0; b < VAL_BATCHES; b++) {
+    for (int64_t b = 0; b < pieces; b++) {
         const float *y = t->vy + b * no;
         forward(t, t->vx + b * no);
         for (size_t i = 0; i < no; i++) {
@@ -116,7 +128,7 @@ static ildiff_status toy_validate(void *user, ild_terms *metrics)
             se += d * d, se_clamped += c * c;
         }
     }
-    double n = (double)no * VAL_BATCHES, mse_c = se_clamped / n;
+    double n = (double)no * (double)pieces, mse_c = se_clamped / n;
     ild_terms_add(metrics, "mse", se / n);
     ild_terms_add(metrics, "alpha_psnr", mse_c > 0 ? 10 * log10(1 / mse_c) : 99);
     return ILDIFF_OK;
@@ -167,9 +179,15 @@ ildiff_status ild_toy_create(const ild_stage_opts *opts, ild_task **out)
     *out = NULL;
     if (opts->batch < 1 || opts->batch > 4096)
         return ild_fail(ILDIFF_ERR_ARG, "toy batch %lld out of 1..4096", (long long)opts->batch);
+    int ranks = ild_dist_size();
+    if (opts->batch % ranks != 0)
+        return ild_fail(ILDIFF_ERR_ARG, "batch %lld does not divide by the %d ranks", (long long)opts->batch, ranks);
     toy *t = calloc(1, sizeof *t);
     if (!t) return ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
     t->n = opts->batch;
+    int64_t e;
+    ild_shard_range(t->n, ild_dist_rank(), ranks, &t->b, &e);
+    t->nb = e - t->b;
     t->seed = opts->seed;
     nn_params_init(&t->params);
     t->task = (ild_task){.user = t, .params = &t->params, .batch = t->n, .config = t->config,
@@ -178,7 +196,7 @@ ildiff_status ild_toy_create(const ild_stage_opts *opts, ild_task **out)
     snprintf(t->config, sizeof t->config, "{\"size\":%d,\"width\":%d,\"l1_weight\":%g}", HW, F1, TOY_L1_WEIGHT);
     ildiff_status st = add_params(t);
     if (st == ILDIFF_OK) init_weights(t, opts->seed);
-    nn_conv_shape s1 = {.N = t->n, .C = 1, .OC = F1, .D = 1, .H = HW, .W = HW, .K = 3, .stride = 1, .pad = 1,
+    nn_conv_shape s1 = {.N = t->nb, .C = 1, .OC = F1, .D = 1, .H = HW, .W = HW, .K = 3, .stride = 1, .pad = 1,
                         .bias = true};
     nn_conv_shape s2 = s1, s3 = s1;
     s2.C = F1;
@@ -186,15 +204,14 @@ ildiff_status ild_toy_create(const ild_stage_opts *opts, ild_task **out)
     if (st == ILDIFF_OK) st = nn_conv2d_plan_new(&t->c1, &s1);
     if (st == ILDIFF_OK) st = nn_conv2d_plan_new(&t->c2, &s2);
     if (st == ILDIFF_OK) st = nn_conv2d_plan_new(&t->c3, &s3);
-    size_t nf = (size_t)t->n * F1 * PIX, no = (size_t)t->n * PIX;
+    size_t nf = (size_t)t->nb * F1 * PIX, no = (size_t)t->nb * PIX, nv = (size_t)t->n * PIX * VAL_BATCHES;
     float **big[] = {&t->a1, &t->r1, &t->a2, &t->r2, &t->dr2, &t->da2, &t->dr1, &t->da1};
     float **small[] = {&t->x, &t->y, &t->out, &t->dout};
     for (size_t i = 0; st == ILDIFF_OK && i < sizeof big / sizeof big[0]; i++)
         if (!(*big[i] = calloc(nf, sizeof(float)))) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
     for (size_t i = 0; st == ILDIFF_OK && i < sizeof small / sizeof small[0]; i++)
         if (!(*small[i] = calloc(no, sizeof(float)))) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
-    if (st == ILDIFF_OK && (!(t->vx = malloc(no * VAL_BATCHES * sizeof(float))) ||
-                            !(t->vy = malloc(no * VAL_BATCHES * sizeof(float)))))
+    if (st == ILDIFF_OK && (!(t->vx = malloc(nv * sizeof(float))) || !(t->vy = malloc(nv * sizeof(float)))))
         st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
     for (int64_t k = 0; st == ILDIFF_OK && k < t->n * VAL_BATCHES; k++) /* held out: another key space, no noise */
         make_sample(t->vx + k * PIX, t->vy + k * PIX, mix(~t->seed ^ mix((uint64_t)k + 0x7a1ULL)), NULL);

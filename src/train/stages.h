@@ -2,6 +2,14 @@
  * stages.h: the table of training stages `ildiff train --stage NAME` can run, each with its default settings
  * and a constructor that builds its task (trainer.h). The table lives in stages.c, in one place: a stage whose
  * model is not written yet has create == NULL and is reported as "not available yet", never faked.
+ *
+ * Ranks (mpirun; trainer.h): opts->batch and task->batch are the GLOBAL batch (the CLI makes sure it divides by
+ * the rank count). A stage sizes its buffers and plans to its share, ild_shard_range(batch, ild_dist_rank(),
+ * ild_dist_size(), &b, &e), and next_batch makes only samples b .. e-1, each keyed by its global index g: content
+ * from hash(seed, step, g); per-sample randomness from an nn_rng seeded with hash(step_key ^ g), where step_key =
+ * nn_rng_u64(rng) is drawn once per step (never a stream of draws per sample). Losses are means over the rank's
+ * samples; the trainer averages the gradients. So N ranks see exactly the samples of one process (stage_toy.c).
+ * Validation runs on rank 0 alone: its set must not depend on the rank count.
  */
 #ifndef ILDIFF_TRAIN_STAGES_H
 #define ILDIFF_TRAIN_STAGES_H
@@ -11,11 +19,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define ILD_STAGE_INITS 4
+
 /* What a stage's constructor gets from the command line. */
 typedef struct ild_stage_opts {
     const char *corpus; /* corpus folder (ildiff dataset build), NULL when not given */
     int64_t batch;      /* samples per step (>= 1) */
     uint64_t seed;      /* initial weights and data order */
+    /* model stages (stage_s*.c): */
+    const char *init[ILD_STAGE_INITS]; /* --init FILE, each a previous stage's model.safetensors */
+    int init_count;
+    int32_t size;       /* crop side in pixels; 0 = the stage's default */
+    int32_t frames;     /* frames per clip (S3); 0 = the stage's default */
+    int32_t depth;      /* temporal adapter depth (S3); -1 = the default */
+    bool tiny;          /* the tiny model configurations of the tests (tests/models_tiny.h) */
 } ild_stage_opts;
 
 typedef struct ild_stage {
@@ -42,5 +59,17 @@ const ild_stage *ild_stage_find(const char *name);
  * backgrounds; no model file, no corpus. */
 ildiff_status ild_toy_create(const ild_stage_opts *opts, ild_task **out);
 void ild_toy_destroy(ild_task *task);
+
+/* The model stages (stage_s0.c .. stage_s3.c; each file describes its task). */
+ildiff_status ild_s0_create(const ild_stage_opts *opts, ild_task **out);
+void ild_s0_destroy(ild_task *task);
+ildiff_status ild_s1_create(const ild_stage_opts *opts, ild_task **out);
+void ild_s1_destroy(ild_task *task);
+ildiff_status ild_s2a_create(const ild_stage_opts *opts, ild_task **out);
+void ild_s2a_destroy(ild_task *task);
+ildiff_status ild_s2b_create(const ild_stage_opts *opts, ild_task **out);
+void ild_s2b_destroy(ild_task *task);
+ildiff_status ild_s3_create(const ild_stage_opts *opts, ild_task **out);
+void ild_s3_destroy(ild_task *task);
 
 #endif

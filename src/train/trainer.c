@@ -1,10 +1,14 @@
 /*
  * trainer.c: the training loop of trainer.h: batches, forward/backward, clipping, the warmup + cosine
- * schedule, AdamW, EMA, the JSONL log, validation, checkpoints (also on a stop request) and exact resume.
+ * schedule, AdamW, EMA, the JSONL log, validation, checkpoints (also on a stop request) and exact resume; under
+ * MPI (dist.h) the gradient averaging over ranks and rank 0's start broadcast to every rank.
  */
 #include "train/trainer.h"
 
 #include "base/base.h"
+#include "dist/allreduce.h"
+#include "dist/dist.h"
+#include "dist/shard.h"
 #include "nn/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/plot.h"
@@ -94,6 +98,9 @@ typedef struct run {
     ild_progress prog;
     char path[4200];
     char resumed[4200]; /* the checkpoint a resume started from */
+    bool root;          /* rank 0: logs, validates, writes checkpoints and the model */
+    ild_allreduce *ar;  /* averages the gradients over the ranks (does nothing with one) */
+    char *task_state;   /* rank 0, several ranks: the resumed task state, for the other ranks */
 } run;
 
 static ildiff_status validate(run *r, int64_t step, ild_train_result *res)
@@ -162,6 +169,8 @@ static ildiff_status resume(run *r, int64_t *start)
     if (st == ILDIFF_OK && r->task->load_state) {
         st = m.task_state ? r->task->load_state(r->task->user, m.task_state)
                           : ild_fail(ILDIFF_ERR_FORMAT, "%s holds no task state", r->path);
+        if (st == ILDIFF_OK && ild_dist_size() > 1 && !(r->task_state = strdup(m.task_state)))
+            st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
     }
     if (st == ILDIFF_OK) {
         r->rng = m.rng;
@@ -184,13 +193,16 @@ static ildiff_status check_cfg(const ild_train_cfg *c, const ild_task *t)
     return ILDIFF_OK;
 }
 
+/* Every rank: the optimizer state and the gradient averaging. Rank 0 alone: the output folder, the resume and
+ * the log; share_start then gives its start to the other ranks. */
 static ildiff_status setup(run *r, int64_t *start)
 {
     const ild_train_cfg *c = r->cfg;
-    ildiff_status st = make_dir(c->out_dir);
+    ildiff_status st = r->root ? make_dir(c->out_dir) : ILDIFF_OK;
     if (st == ILDIFF_OK) st = nn_params_alloc_adam(r->p);
     if (st == ILDIFF_OK && c->ema_decay > 0) st = nn_params_alloc_ema(r->p);
-    if (st == ILDIFF_OK && c->ema_decay > 0 && c->val_on_ema && r->task->validate) {
+    if (st == ILDIFF_OK) st = ild_allreduce_new(&r->ar, r->p, 0);
+    if (st == ILDIFF_OK && r->root && c->ema_decay > 0 && c->val_on_ema && r->task->validate) {
         r->backup = malloc(r->p->total * sizeof(float));
         if (!r->backup) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory for the validation weights");
     }
@@ -199,6 +211,7 @@ static ildiff_status setup(run *r, int64_t *start)
     if (st != ILDIFF_OK) return st;
     nn_rng_seed(&r->rng, c->seed);
     *start = 0;
+    if (!r->root) return ILDIFF_OK;
     if (c->resume) {
         st = resume(r, start);
     } else {
@@ -213,6 +226,33 @@ static ildiff_status setup(run *r, int64_t *start)
     return st;
 }
 
+/* Copies rank 0's start (step, values, moments, EMA, the trainer's RNG, the task's state) to every rank, so the
+ * replicas begin identical. A collective; nothing with one rank. */
+static ildiff_status share_start(run *r, int64_t *start)
+{
+    if (ild_dist_size() == 1) return ILDIFF_OK;
+    int64_t len = r->task_state ? (int64_t)strlen(r->task_state) + 1 : 0;
+    ildiff_status st = ild_dist_bcast(start, sizeof *start, 0);
+    if (st == ILDIFF_OK) st = ild_dist_bcast_params(r->p, 0);
+    if (st == ILDIFF_OK) st = ild_dist_bcast(&r->rng, sizeof r->rng, 0);
+    if (st == ILDIFF_OK) st = ild_dist_bcast(&len, sizeof len, 0);
+    if (st != ILDIFF_OK || len == 0) return st;
+    if (!r->root && !(r->task_state = malloc((size_t)len))) return ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
+    st = ild_dist_bcast(r->task_state, (size_t)len, 0);
+    if (st == ILDIFF_OK && !r->root) st = r->task->load_state(r->task->user, r->task_state);
+    return st;
+}
+
+/* Replaces each loss term by its mean over the ranks (for the log; every rank gets the same values). */
+static ildiff_status mean_over_ranks(ild_terms *loss)
+{
+    int n = ild_dist_size();
+    if (n == 1 || loss->count == 0) return ILDIFF_OK;
+    ildiff_status st = ild_dist_sum_f64(loss->value, loss->count);
+    for (int i = 0; i < loss->count; i++) loss->value[i] /= n;
+    return st;
+}
+
 /* One optimizer step (0-based s); fills the loss terms, *lr and *gn. */
 static ildiff_status step_once(run *r, int64_t s, ild_terms *loss, double *lr, double *gn)
 {
@@ -223,6 +263,8 @@ static ildiff_status step_once(run *r, int64_t s, ild_terms *loss, double *lr, d
     nn_params_zero_grad(r->p);
     memset(loss, 0, sizeof *loss);
     if ((st = t->forward_backward(t->user, &r->rng, loss)) != ILDIFF_OK) return st;
+    if ((st = ild_allreduce_wait(r->ar)) != ILDIFF_OK) return st; /* every rank: the global batch's gradients */
+    if ((st = mean_over_ranks(loss)) != ILDIFF_OK) return st;
     for (int i = 0; i < loss->count; i++)
         if (!isfinite(loss->value[i]))
             return ild_fail(ILDIFF_ERR_INTERNAL, "loss term %s is %g at step %lld", loss->name[i], loss->value[i],
@@ -242,11 +284,12 @@ ildiff_status ild_train_run(const ild_train_cfg *cfg, const ild_task *task, ild_
     memset(res, 0, sizeof *res);
     ildiff_status st = check_cfg(cfg, task);
     if (st != ILDIFF_OK) return st;
-    run r = {.cfg = cfg, .task = task, .p = task->params};
+    run r = {.cfg = cfg, .task = task, .p = task->params, .root = ild_dist_is_root()};
     int64_t start = 0;
     st = setup(&r, &start);
+    if (st == ILDIFF_OK) st = share_start(&r, &start);
     res->step = start;
-    ild_progress_begin(&r.prog, cfg->progress, cfg->log_every, cfg->steps, start);
+    ild_progress_begin(&r.prog, r.root ? cfg->progress : NULL, cfg->log_every, cfg->steps, start);
     if (st == ILDIFF_OK && start > 0) ild_progress_note(&r.prog, "resumed from %s", r.resumed);
     double t0 = ild_now();
     for (int64_t s = start; st == ILDIFF_OK && s < cfg->steps; s++) {
@@ -255,23 +298,30 @@ ildiff_status ild_train_run(const ild_train_cfg *cfg, const ild_task *task, ild_
         if (st != ILDIFF_OK) break;
         int64_t done = s + 1;
         res->step = done;
-        st = ild_trainlog_step(r.log, done, lr, gn, &res->loss);
-        ild_progress_step(&r.prog, done, task->batch, lr, &res->loss);
-        bool last = done == cfg->steps, stop = cfg->stop && *cfg->stop;
-        if (st == ILDIFF_OK && task->validate && ((cfg->val_every && done % cfg->val_every == 0) || last))
-            st = validate(&r, done, res);
-        if (st == ILDIFF_OK && ((cfg->ckpt_every && done % cfg->ckpt_every == 0) || last || stop)) {
-            st = checkpoint(&r, done, res);
+        int64_t stop_votes = cfg->stop && *cfg->stop; /* a stop on any rank stops every rank after this step */
+        st = ild_dist_sum_i64(&stop_votes, 1);
+        bool last = done == cfg->steps, stop = stop_votes > 0;
+        if (st == ILDIFF_OK && r.root) {
+            st = ild_trainlog_step(r.log, done, lr, gn, &res->loss);
+            ild_progress_step(&r.prog, done, task->batch, lr, &res->loss);
         }
-        if (st == ILDIFF_OK && last) st = save_model(&r, done);
+        if (st == ILDIFF_OK && r.root && task->validate && ((cfg->val_every && done % cfg->val_every == 0) || last))
+            st = validate(&r, done, res);
+        if (st == ILDIFF_OK && r.root && ((cfg->ckpt_every && done % cfg->ckpt_every == 0) || last || stop))
+            st = checkpoint(&r, done, res);
+        if (st == ILDIFF_OK && r.root && last) st = save_model(&r, done);
         if (stop && !last) {
             res->interrupted = true;
             break;
         }
     }
+    /* the other ranks wait for rank 0's last writes: a rank that returns non-zero (a stop) ends the job */
+    if (st == ILDIFF_OK) st = ild_dist_barrier();
     res->seconds = ild_now() - t0;
     ild_progress_end(&r.prog);
     if (r.log) fclose(r.log);
+    ild_allreduce_free(r.ar);
+    free(r.task_state);
     free(r.backup);
     free(r.config);
     return st;

@@ -23,6 +23,14 @@
  * are stored in the checkpoint as JSON; a resume with different ones fails, naming the first that differs.
  *
  * Threads: the trainer itself runs on the calling thread; the task's ops use nn_threads_get() threads.
+ *
+ * Ranks (under mpirun, dist.h): every rank calls ild_train_run with the same settings; task->batch is the global
+ * batch and each rank's task makes only its share of it (stages.h). Rank 0 alone checks or creates out_dir and
+ * loads the resume checkpoint, then sends the start (step, values, moments, EMA, RNG, task state) to every rank;
+ * after forward_backward the gradients are averaged over the ranks (allreduce.h), so every rank takes the same
+ * step; the loss terms logged are their means over the ranks; a stop request on any rank stops every rank after
+ * the same step. Rank 0 alone logs, shows progress (samples/s of the global batch), validates and writes
+ * checkpoints and the model; res->val and res->checkpoint are filled on rank 0 only.
  */
 #ifndef ILDIFF_TRAIN_TRAINER_H
 #define ILDIFF_TRAIN_TRAINER_H

@@ -59,11 +59,10 @@ cmp -s "$T/straight/train.jsonl" "$T/killed/train.jsonl" && case_ok resume_same_
     case_fail resume_same_log "logs differ"
 
 expect_exit unknown_stage 2 "$ILDIFF" train --stage nope --out "$T/x"
-expect_exit stage_not_available 1 "$ILDIFF" train --stage S1 --out "$T/x" --corpus "$T"
-grep -q 'stage S1 is not available yet' "$ILDIFF_TEST_TMP/err.txt" && case_ok not_available_message ||
-    case_fail not_available_message "$(cat "$ILDIFF_TEST_TMP/err.txt")"
+expect_exit model_stage_needs_corpus 2 "$ILDIFF" train --stage S1 --out "$T/x"
 "$ILDIFF" train --help >"$T/help.txt"
-grep -q '^  toy ' "$T/help.txt" && ! grep -q '^  S1 ' "$T/help.txt" && grep -q 'not available yet: S0 S1 S2 S3' "$T/help.txt" &&
+grep -q '^  toy ' "$T/help.txt" && grep -q '^  S0 ' "$T/help.txt" && grep -q '^  S3 ' "$T/help.txt" &&
+    ! grep -q 'not available' "$T/help.txt" &&
     case_ok help_lists_available || case_fail help_lists_available "$(head -12 "$T/help.txt")"
 expect_exit no_out 2 "$ILDIFF" train --stage toy
 expect_exit bad_steps 2 "$ILDIFF" train --stage toy --out "$T/x" --steps 0
