@@ -361,6 +361,7 @@ static void test_s1_resume_exact(void)
 
 int main(void)
 {
+    nn_threads_set(1); /* tiny models: threads only add contention on a shared machine */
     snprintf(root, sizeof root, "%s/stages-%d", CHECK_TMPDIR(), (int)getpid());
     snprintf(train_dir, sizeof train_dir, "%s/train", root);
     snprintf(val_dir, sizeof val_dir, "%s/val", root);

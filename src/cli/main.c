@@ -2,7 +2,9 @@
 #include "cli.h"
 #include "dist/dist.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -63,8 +65,19 @@ static int run(int argc, char **argv)
 /* Under mpirun every rank runs main; ild_dist_finish ends the job: MPI_Finalize on success, MPI_Abort (every rank
  * stops) on failure. Without mpirun both calls do nothing. In a sanitizer build under MPI the leak check runs
  * before MPI_Finalize, which unloads OpenMPI's plugins (tests/lsan.supp could not name their frames after). */
+/* OpenMP threads spin while they wait by default; on a machine that is busy with other work that made the
+ * model 10x slower (bench/NOTES.md). The runtime reads OMP_WAIT_POLICY only when it starts, so when the user has
+ * not chosen, set "passive" and run this program again with the same arguments (once). */
+static void prefer_passive_openmp_wait(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY")) return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv); /* returns only on failure: then go on with the default policy */
+}
+
 int main(int argc, char **argv)
 {
+    prefer_passive_openmp_wait(argv);
     if (ild_dist_init(&argc, &argv) != ILDIFF_OK) {
         fprintf(stderr, "ildiff: %s\n", ildiff_last_error());
         return ild_dist_finish(CLI_FAIL);

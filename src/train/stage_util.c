@@ -49,7 +49,8 @@ static bool sibling_val(const char *dir, char *out, size_t cap)
     while (cut > 0 && dir[cut - 1] != '/') cut--;
     snprintf(out, cap, "%.*sval", (int)cut, dir);
     struct stat sb;
-    return strncmp(dir + cut, "val", n - cut) != 0 && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode);
+    bool is_val = n - cut == 3 && strncmp(dir + cut, "val", 3) == 0;
+    return !is_val && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 ildiff_status ild_stage_share(int64_t B, int64_t max, const char *stage, int64_t *first, int64_t *n)

@@ -1,16 +1,14 @@
 /*
  * stages.c: the one table of training stages (stages.h).
  *
- * How a model stage plugs in (the model developer, as each model lands in src/models/): write
- * src/train/stage_sN.c with ild_sN_create / ild_sN_destroy building an ild_task (trainer.h) whose params table
- * is the model's (and only the trained parts: frozen parts live outside it or carry NN_PARAM_FROZEN),
- * next_batch drawing clips from the corpus (src/data/: the train split, composited by ild_clip_sample with a
- * seed derived from (seed, step, index), so batches depend only on the step), forward_backward running the
- * model and its losses, and validate scoring the corpus's val split (never the test split, TASD-T); declare
- * them in stages.h and set .create / .destroy in the row below. Until then the row stays with create NULL:
- * `ildiff train --stage S1` says "stage S1 is not available yet" and --help lists it as not available.
+ * A model stage is src/train/stage_sN.c with ild_sN_create / ild_sN_destroy building an ild_task (trainer.h) whose
+ * params table holds the model (frozen parts carry NN_PARAM_FROZEN, so each stage's model file carries what the
+ * next stage loads with --init), next_batch drawing clips from the corpus through stage_util.h / loader.h (the
+ * train split, keyed by (seed, step, global index)), forward_backward running the model and its losses, and
+ * validate scoring the corpus's val split (never the test split, TASD-T). A row whose create is NULL would make
+ * `ildiff train --stage NAME` say "stage NAME is not available yet" and --help list it as planned.
  *
- *   S0  VAE E + D on corpus frames (L1 + perceptual-free reconstruction), then frozen
+ *   S0  VAE E + D on corpus frames (L1 + MSE reconstruction, a small latent regulariser), then frozen
  *   S1  offset encoder E_a + transparent decoder D_T on single frames (L_alpha, L_rgb, harmlessness)
  *   S2a layout teacher on part masks
  *   S2b the ViT student distilled from the frozen teacher by SAMI (masked image modelling)
