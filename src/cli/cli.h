@@ -31,6 +31,12 @@ bool cli_parse_color(const char *s, uint8_t rgb[3]);
  * cli_limits_option returns 1 if `name` was one of them (and sets *lim), 0 if not, -1 on a bad value. */
 int cli_limits_option(const char *name, const char *value, ildiff_limits *lim);
 extern const char cli_limits_help[];
+/* The getopt_long entries of those options, all returning `code` (then pass long_opts[index].name to
+ * cli_limits_option). Needs <getopt.h>. */
+#define CLI_LIMIT_LONG_OPTIONS(code)                                                                            \
+    {"max-width", required_argument, NULL, (code)}, {"max-height", required_argument, NULL, (code)},           \
+        {"max-frames", required_argument, NULL, (code)}, {"max-pixels", required_argument, NULL, (code)},      \
+        {"max-bytes", required_argument, NULL, (code)}
 
 /* Progress on stderr for long work: "\r<label> i/n" while running when stderr is a terminal, one line per
  * ~10% otherwise; quiet mode prints nothing. */

@@ -54,11 +54,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
-    {"max-width", required_argument, NULL, OPT_LIMIT},
-    {"max-height", required_argument, NULL, OPT_LIMIT},
-    {"max-frames", required_argument, NULL, OPT_LIMIT},
-    {"max-pixels", required_argument, NULL, OPT_LIMIT},
-    {"max-bytes", required_argument, NULL, OPT_LIMIT},
+    CLI_LIMIT_LONG_OPTIONS(OPT_LIMIT),
     {NULL, 0, NULL, 0},
 };
 

@@ -93,9 +93,8 @@ int cli_info(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {"max-width", required_argument, NULL, 'L'}, {"max-height", required_argument, NULL, 'L'},
-        {"max-frames", required_argument, NULL, 'L'}, {"max-pixels", required_argument, NULL, 'L'},
-        {"max-bytes", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+        CLI_LIMIT_LONG_OPTIONS('L'),
+        {NULL, 0, NULL, 0},
     };
     ildiff_limits lim = ildiff_limits_default();
     bool json = false;
