@@ -375,6 +375,9 @@ static void test_lottie_hostile(void)
         {"\"fr\":10", "\"fr\":\"10\"", ILDIFF_ERR_FORMAT},
         {"\"w\":64", "\"w\":-5", ILDIFF_ERR_FORMAT},
         {"\"layers\":[", "\"layerz\":[", ILDIFF_ERR_FORMAT},
+        /* librlottie rasterises a huge transformed path before clipping: minutes per frame (fuzz finding) */
+        {"\"k\":[100,100,100]", "\"k\":[200100,10,0]", ILDIFF_ERR_UNSUPPORTED},
+        {"\"k\":[20,20]", "\"k\":[1e13,20]", ILDIFF_ERR_UNSUPPORTED},
         {"\"assets\":[]", "\"assets\":[{\"id\":\"i\",\"w\":8,\"h\":8,\"u\":\"/etc/\",\"p\":\"passwd\"}]", ILDIFF_ERR_UNSUPPORTED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

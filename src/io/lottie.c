@@ -103,6 +103,41 @@ static ildiff_status check_assets(const cJSON *root)
     return ILDIFF_OK;
 }
 
+/* librlottie rasterises a path at its full transformed size before clipping it to the canvas, so a huge
+ * coordinate or scale (fuzz/regressions/lottie/: a scale of 200100 % took minutes per frame) stalls it. Real
+ * stickers stay far inside these bounds: every number within +-1e5, and each transform's scale ("s" of a
+ * "ks" or "tr") within +-LOTTIE_MAX_SCALE percent. `depth` bounds the walk (cJSON's own nesting limit is 1000). */
+#define LOTTIE_MAX_NUMBER 1e5
+#define LOTTIE_MAX_SCALE 2000.0
+
+static bool numbers_within(const cJSON *node, double bound)
+{
+    if (cJSON_IsNumber(node)) return fabs(node->valuedouble) <= bound;
+    const cJSON *child;
+    cJSON_ArrayForEach(child, node) if (!numbers_within(child, bound)) return false;
+    return true;
+}
+
+static ildiff_status check_magnitudes(const cJSON *node, int depth)
+{
+    if (depth > 1000) return ild_fail(ILDIFF_ERR_FORMAT, "Lottie JSON nested too deeply");
+    if (cJSON_IsNumber(node) && !(fabs(node->valuedouble) <= LOTTIE_MAX_NUMBER))
+        return ild_fail(ILDIFF_ERR_UNSUPPORTED, "Lottie number %g is out of range (|x| <= %g)", node->valuedouble,
+                        LOTTIE_MAX_NUMBER);
+    const cJSON *child;
+    cJSON_ArrayForEach(child, node) {
+        bool transform = child->string && strcmp(child->string, "ks") == 0;
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(child, "ty");
+        transform = transform || (cJSON_IsString(ty) && strcmp(ty->valuestring, "tr") == 0);
+        const cJSON *scale = transform ? cJSON_GetObjectItemCaseSensitive(child, "s") : NULL;
+        if (scale && !numbers_within(scale, LOTTIE_MAX_SCALE))
+            return ild_fail(ILDIFF_ERR_UNSUPPORTED, "Lottie scale over %g %% is not supported", LOTTIE_MAX_SCALE);
+        ildiff_status st = check_magnitudes(child, depth + 1);
+        if (st != ILDIFF_OK) return st;
+    }
+    return ILDIFF_OK;
+}
+
 /* Checks the JSON before rlottie parses it; *fps is its frame rate. */
 static ildiff_status validate_json(const char *json, size_t size, const ildiff_limits *lim, double *fps)
 {
@@ -120,6 +155,7 @@ static ildiff_status validate_json(const char *json, size_t size, const ildiff_l
         st = ild_fail(ILDIFF_ERR_FORMAT, "Lottie has no \"layers\" array");
     if (st == ILDIFF_OK) st = check_assets(root);
     if (st == ILDIFF_OK) st = ild_check_dims(lim, (int64_t)fmin(w, 1e15), (int64_t)fmin(h, 1e15), (int64_t)ceil(op - ip));
+    if (st == ILDIFF_OK) st = check_magnitudes(root, 0);
     cJSON_Delete(root);
     *fps = fr;
     return st;
