@@ -25,7 +25,7 @@ static const char usage_text[] =
     "  --cover          choose the samples from a 10x pool to cover the trigger words (TASD-T)\n"
     "  --rank R --ranks N  build only shards k with k % N == R (several machines sharing DIR; under mpirun\n"
     "                   the job's ranks split the shards instead: leave these out)\n"
-    "  --quiet          no progress\n"
+    "  -q, --quiet      no progress\n"
     "stats: prints Table I (samples, caption lengths, frames, trigger words, languages, keyframes, tag shares)\n"
     "and, with --out, writes stats.md, stats.json, words.png and frames.png there.\n"
     "export: writes one folder per sample of the split: input/ (composited RGB frames), gt_alpha/, gt_rgba/,\n"
@@ -49,8 +49,8 @@ static int build(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long long n;
         if (strcmp(a, "--cover") == 0) { o.cover = true; continue; }
-        if (strcmp(a, "--quiet") == 0) { o.quiet = true; continue; }
-        if (!v) return cli_usage_error("dataset build", "option %s needs a value", a);
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) { o.quiet = true; continue; }
+        if (!v) return cli_usage_error("dataset build", "'%s' is not an option, or needs a value", a);
         i++;
         if (strcmp(a, "--out") == 0) o.out_dir = v;
         else if (strcmp(a, "--sources") == 0) {
@@ -94,7 +94,7 @@ static int stats(int argc, char **argv)
     const char *corpus = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) return cli_usage_error("dataset stats", "option %s needs a value", a);
+        if (!v) return cli_usage_error("dataset stats", "'%s' is not an option, or needs a value", a);
         i++;
         if (strcmp(a, "--corpus") == 0) corpus = v;
         else if (strcmp(a, "--out") == 0) out = v;
@@ -117,7 +117,7 @@ static int export(int argc, char **argv)
     ild_split split = ILD_SPLIT_TEST;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) return cli_usage_error("dataset export", "option %s needs a value", a);
+        if (!v) return cli_usage_error("dataset export", "'%s' is not an option, or needs a value", a);
         i++;
         if (strcmp(a, "--corpus") == 0) corpus = v;
         else if (strcmp(a, "--out") == 0) out = v;
@@ -138,7 +138,7 @@ static int sheet(int argc, char **argv)
     long long count = 16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) return cli_usage_error("dataset sheet", "option %s needs a value", a);
+        if (!v) return cli_usage_error("dataset sheet", "'%s' is not an option, or needs a value", a);
         i++;
         if (strcmp(a, "--corpus") == 0) corpus = v;
         else if (strcmp(a, "--out") == 0) out = v;
