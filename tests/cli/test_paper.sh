@@ -9,21 +9,12 @@ T=$ILDIFF_TEST_TMP/paper
 rm -rf "$T"
 mkdir -p "$T"
 
-/usr/bin/python3 - "$T" <<'PY'
+/usr/bin/python3 - "$T" "$(dirname "$0")/../reference" <<'PY'
 import json, os, struct, sys, zlib
 import numpy as np
 
-def png(path, img):
-    img = np.ascontiguousarray(img, dtype=np.uint8)
-    h, w = img.shape[:2]
-    ch = 1 if img.ndim == 2 else img.shape[2]
-    ct = {1: 0, 3: 2, 4: 6}[ch]
-    raw = b"".join(b"\0" + img[y].tobytes() for y in range(h))
-    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, ct, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-    with open(path, "wb") as f:
-        f.write(data)
+sys.path.insert(0, sys.argv[2])
+from pngwrite import png
 
 root = sys.argv[1]
 H, W = 40, 48
