@@ -1,5 +1,5 @@
 # ildiff: one Makefile. `make` builds build/ildiff and build/libildiff.a; `make check` runs every test (release
-# build, then AddressSanitizer + UBSan build); `make demo` mattes/converts the bundled example; `make fuzz` runs
+# build, then AddressSanitizer + UBSan build); `make demo` mattes the bundled example with the shipped model; `make fuzz` runs
 # every fuzz target for FUZZ_SECONDS each; `make bench` runs the benchmarks.
 #
 # Variables: BUILD (output folder, default build), SAN=1 (sanitizer build), NO_OMP=1 (single-threaded build).
@@ -96,12 +96,7 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
-# `make paper`: the paper's tables and figures (`ildiff paper`, src/eval/paper.h) into PAPER_OUT on the default test
-# set PAPER_SAMPLES: TASD-T (PAPER_COUNT samples of test-split icons covering the trigger words), the `ildiff dataset
-# export` of the corpus PAPER_CORPUS, as scripts/build_corpus.sh makes them; made here first when missing.
-PAPER_SAMPLES ?= corpus/tasd-t-eval
-PAPER_CORPUS ?= corpus/tasd-t
-PAPER_OUT ?= report
-PAPER_COUNT ?= 200
+# `make paper`: the paper's tables and figures (`ildiff paper`, src/eval/paper.h) on TASD-T into report/, with every
+# model row whose weights exist (scripts/paper.sh; the ablation rows come from scripts/train_default.sh).
 paper: all
-	@if [ ! -d $(PAPER_SAMPLES) ]; then $(BUILD)/ildiff dataset build --split test --cover --count $(PAPER_COUNT) --seed 2024 --size 512 --out $(PAPER_CORPUS) --quiet && rm -rf $(PAPER_SAMPLES).tmp && $(BUILD)/ildiff dataset export --corpus $(PAPER_CORPUS) --split test --out $(PAPER_SAMPLES).tmp && mv $(PAPER_SAMPLES).tmp $(PAPER_SAMPLES) || exit 1; fi; $(BUILD)/ildiff paper --samples $(PAPER_SAMPLES) --out $(PAPER_OUT) --threads 2 $$([ -f $(PAPER_CORPUS)/manifest.jsonl ] && echo --corpus $(PAPER_CORPUS))
+	ILDIFF=$(BUILD)/ildiff ./scripts/paper.sh

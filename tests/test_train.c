@@ -353,7 +353,7 @@ static void test_schedule_clip_ema(void)
         nn_adamw_cfg a = c.adamw;
         a.lr = nn_lr_warmup_cosine(s, 2, 6, 0.1f, 0.01f);
         nn_adamw_update(w, g, m, v, 2, &a, 0, s + 1);
-        nn_ema_update(ema, w, 2, 0.5f);
+        nn_ema_update(ema, w, 2, nn_ema_decay_at(0.5f, s + 1));
     }
     ild_train_result r;
     CHECK_OK(ild_train_run(&c, &t, &r));
@@ -363,6 +363,9 @@ static void test_schedule_clip_ema(void)
     CHECK(q.seen_in_validate == ema[0]); /* validation ran on the EMA weights ... */
     CHECK(q.w[0] != ema[0]);             /* ... and the weights came back */
     CHECK(nn_lr_warmup_cosine(0, 2, 6, 0.1f, 0.01f) == 0.05f); /* warmup: lr * (step + 1) / warmup */
+    CHECK_NEAR(nn_ema_decay_at(0.999f, 1), 2.0 / 11.0, 1e-7); /* EMA warmup: early steps weigh more ... */
+    CHECK(nn_ema_decay_at(0.999f, 100000) == 0.999f);        /* ... until the set decay takes over */
+    CHECK(nn_ema_decay_at(0.5f, 1) < 0.5f && nn_ema_decay_at(0.5f, 20) == 0.5f);
 
     /* the log carries the schedule and the norm before clipping */
     char path[1200];

@@ -58,5 +58,6 @@ int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_paper(int argc, char **argv);
+int cli_model(int argc, char **argv);
 
 #endif

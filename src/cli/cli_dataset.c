@@ -11,7 +11,7 @@
 static const char usage_text[] =
     "Usage: ildiff dataset build --out DIR --count N --seed S [options]\n"
     "       ildiff dataset stats --corpus DIR [--out DIR]\n"
-    "       ildiff dataset export --corpus DIR --out DIR [--split test]\n"
+    "       ildiff dataset export --corpus DIR --out DIR [--split test] [-q]\n"
     "       ildiff dataset sheet --corpus DIR --out FILE.png [--count 16]\n\n"
     "build: renders N transparent animated stickers (RGBA frames, part masks, English and Chinese captions,\n"
     "trigger words, keyframe, source and licence) into tar shards plus manifest.jsonl. Resumable: run the same\n"
@@ -30,6 +30,7 @@ static const char usage_text[] =
     "and, with --out, writes stats.md, stats.json, words.png and frames.png there.\n"
     "export: writes one folder per sample of the split: input/ (composited RGB frames), gt_alpha/, gt_rgba/,\n"
     "bg.png and meta.json (tags, background), the form `ildiff eval` reads.\n"
+    "  -q, --quiet      print nothing but errors (no count of exported samples)\n"
     "sheet: a contact sheet PNG of the first N samples' keyframes over a checkerboard, with captions.\n";
 
 static void progress(int64_t done, int64_t total, void *user)
@@ -115,8 +116,10 @@ static int export(int argc, char **argv)
 {
     const char *corpus = NULL, *out = NULL;
     ild_split split = ILD_SPLIT_TEST;
+    bool quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) { quiet = true; continue; }
         if (!v) return cli_usage_error("dataset export", "'%s' is not an option, or needs a value", a);
         i++;
         if (strcmp(a, "--corpus") == 0) corpus = v;
@@ -125,10 +128,11 @@ static int export(int argc, char **argv)
         else return cli_usage_error("dataset export", "bad option or value: %s %s", a, v);
     }
     if (!corpus || !out) return cli_usage_error("dataset export", "--corpus and --out are required");
+    if (quiet) ildiff_log_set(NULL, NULL, ILDIFF_LOG_ERROR);
     int64_t n = 0;
     ildiff_status st = ild_corpus_export(corpus, split, out, &n);
     if (st != ILDIFF_OK) return cli_status_error(corpus, st);
-    fprintf(stderr, "ildiff: %s: %lld samples exported\n", out, (long long)n);
+    if (!quiet) fprintf(stderr, "ildiff: %s: %lld samples exported\n", out, (long long)n);
     return CLI_OK;
 }
 

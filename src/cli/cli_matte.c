@@ -12,6 +12,11 @@
  * that fails is listed in the summary and never stops the batch; an existing output counts as done and is skipped
  * (resume; -y redoes it). Exit 1 when any file failed.
  *
+ * --preview FILE.png (one input only) also writes a picture of the result: up to 8 frames chosen evenly over the
+ * clip as columns (first and last included), and three rows: the input frame, the matted frame over a
+ * checkerboard, the matted frame over black (the grid of eval/strips.h). It shows the matted frames before
+ * encoding (no --preset canvas or palette). It is never the input or OUTPUT, and needs -y to replace a file.
+ *
  * Outputs appear only when complete (written under a temporary name and renamed), so an interrupted run leaves no
  * half-written output and resuming is safe. Exit status 2 for usage errors (before any file is touched), 1 for
  * processing errors, each one "ildiff: FILE: reason" line. The default model is models/ildiff-default.safetensors.
@@ -19,9 +24,9 @@
 #include "cli.h"
 #include "dist/shard.h"
 #include "dist/dist.h"
+#include "eval/strips.h"
 #include "io/io.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -34,6 +39,7 @@
 
 typedef struct matte_args {
     const char *in, *out, *model;
+    const char *preview; /* --preview FILE.png, or NULL */
     const ildiff_preset *preset;
     ildiff_format format;
     ildiff_write_options wo;
@@ -42,7 +48,10 @@ typedef struct matte_args {
     bool batch, quiet;
 } matte_args;
 
-enum { OPT_MODEL = 256, OPT_BG, OPT_PRESET, OPT_THREADS, OPT_TTA, OPT_WINDOW, OPT_OVERLAP, OPT_BATCH, OPT_LIMIT };
+enum {
+    OPT_MODEL = 256, OPT_BG, OPT_PRESET, OPT_THREADS, OPT_TTA, OPT_WINDOW, OPT_OVERLAP, OPT_BATCH, OPT_PREVIEW,
+    OPT_LIMIT
+};
 
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
@@ -55,6 +64,7 @@ static const struct option long_opts[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"overlap", required_argument, NULL, OPT_OVERLAP},
     {"batch", no_argument, NULL, OPT_BATCH},
+    {"preview", required_argument, NULL, OPT_PREVIEW},
     {"overwrite", no_argument, NULL, 'y'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -81,6 +91,8 @@ static void print_help(void)
            "  --overlap N          frames shared by neighbouring windows, blended (default 4)\n"
            "  --batch              matte every file of IN_DIR into OUT_DIR; existing outputs are skipped (resume);\n"
            "                       under mpirun each rank takes its share\n"
+           "  --preview FILE.png   also write a picture of the result: up to 8 frames (columns) of the input, the\n"
+           "                       result over a checkerboard and the result over black (not with --batch)\n"
            "  -y, --overwrite      replace existing outputs\n"
            "  -q, --quiet          print nothing but errors\n"
            "  -h, --help           show this help\n\n%s\n"
@@ -92,6 +104,12 @@ static bool writable(ildiff_format f)
 {
     return f == ILDIFF_FORMAT_GIF || f == ILDIFF_FORMAT_WEBP || f == ILDIFF_FORMAT_PNG || f == ILDIFF_FORMAT_APNG ||
            f == ILDIFF_FORMAT_WEBM || f == ILDIFF_FORMAT_FRAMES;
+}
+
+static bool is_png_name(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 4 && path[n - 5] != '/' && strcasecmp(path + n - 4, ".png") == 0;
 }
 
 #define BAD_VALUE() return cli_usage_error("matte", "invalid value '%s' for %s", optarg, argv[optind - 1])
@@ -137,6 +155,7 @@ static int parse_args(int argc, char **argv, matte_args *a)
             a->mp.overlap = (int32_t)v;
             break;
         case OPT_BATCH: a->batch = true; break;
+        case OPT_PREVIEW: a->preview = optarg; break;
         case 'y': a->wo.overwrite = true; break;
         case 'q': a->quiet = true; break;
         case 'h': print_help(); return CLI_OK;
@@ -170,6 +189,12 @@ static int parse_args(int argc, char **argv, matte_args *a)
                                a->batch ? " in --batch (webp, gif, png, apng, webm)" : "");
     if (a->preset && a->format == ILDIFF_FORMAT_FRAMES)
         return cli_usage_error("matte", "--preset writes a file, not a frames folder");
+    if (a->preview && a->batch) return cli_usage_error("matte", "--preview is for one input, not --batch");
+    if (a->preview && !is_png_name(a->preview))
+        return cli_usage_error("matte", "--preview writes a PNG: give a name ending in .png (not '%s')", a->preview);
+    if (a->preview && (strcmp(a->preview, a->in) == 0 || strcmp(a->preview, a->out) == 0))
+        return cli_usage_error("matte", "--preview %s would replace the %s", a->preview,
+                               strcmp(a->preview, a->in) == 0 ? "input" : "output");
     return CLI_OK;
 }
 
@@ -185,77 +210,19 @@ static int new_matter(const matte_args *a, ildiff_matter **mt)
     return st == ILDIFF_OK ? CLI_OK : cli_error(NULL, "%s", ildiff_last_error());
 }
 
-/* Encodes with the preset or the plain options into memory. */
-static ildiff_status encode(const matte_args *a, const ildiff_anim *anim, uint8_t **data, size_t *size)
+/* Encodes with the preset or the plain options into memory; with a preset, *rep (may be NULL) gets what the
+ * preset made of the animation (canvas, frames, fps). */
+static ildiff_status encode(const matte_args *a, const ildiff_anim *anim, uint8_t **data, size_t *size,
+                            ildiff_fit_report *rep)
 {
     if (!a->preset) return ildiff_anim_encode(anim, a->format, &a->wo, data, size);
-    ildiff_fit_report rep;
-    return ildiff_preset_encode(anim, a->preset, &a->wo, data, size, &rep);
+    ildiff_fit_report fit;
+    ildiff_status st = ildiff_preset_encode(anim, a->preset, &a->wo, data, size, &fit);
+    if (rep) *rep = fit;
+    return st;
 }
 
 /* ---- frames folders named like the input's ---- */
-
-static bool is_frame_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    return name[0] != '.' && dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-}
-
-static bool is_plain_file(const char *dir, const char *name)
-{
-    char *p = malloc(strlen(dir) + strlen(name) + 2);
-    if (!p) return false;
-    sprintf(p, "%s/%s", dir, name);
-    struct stat sb;
-    bool ok = name[0] != '.' && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-    free(p);
-    return ok;
-}
-
-static int by_name(const void *x, const void *y) { return strverscmp(*(char *const *)x, *(char *const *)y); }
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
-}
-
-/* The names of `dir` that frames==true keeps as frames (frames.c's rule) or else every plain file, sorted
- * naturally. ILDIFF_ERR_IO, ILDIFF_ERR_NOMEM. */
-static ildiff_status list_dir(const char *dir, bool frames, char ***out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d) return ild_fail(ILDIFF_ERR_IO, "cannot open directory: %s", strerror(errno));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    ildiff_status st = ILDIFF_OK;
-    struct dirent *e;
-    while (st == ILDIFF_OK && (e = readdir(d)) != NULL) {
-        if (frames ? !is_frame_name(e->d_name) : !is_plain_file(dir, e->d_name)) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **p = realloc(names, cap * sizeof *p);
-            if (!p) {
-                st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
-                break;
-            }
-            names = p;
-        }
-        if (!(names[n] = strdup(e->d_name))) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
-        else n++;
-    }
-    closedir(d);
-    if (st != ILDIFF_OK) {
-        free_names(names, n);
-        return st;
-    }
-    if (n) qsort(names, n, sizeof *names, by_name);
-    *out = names;
-    *count = n;
-    return ILDIFF_OK;
-}
 
 /* "name.jpg" -> "name.EXT" (malloc'd). */
 static char *swap_ext(const char *name, const char *ext)
@@ -276,16 +243,17 @@ static ildiff_status remove_frames_folder(const char *dir)
     if (!S_ISDIR(sb.st_mode)) return ild_fail(ILDIFF_ERR_EXISTS, "%s exists and is not a folder", dir);
     char **old;
     size_t m;
-    ildiff_status st = list_dir(dir, false, &old, &m);
+    ildiff_status st = ild_dir_list(dir, ILD_DIR_FILES, INT64_MAX, &old, &m);
     for (size_t i = 0; st == ILDIFF_OK && i < m; i++)
-        if (!is_frame_name(old[i])) st = ild_fail(ILDIFF_ERR_EXISTS, "%s holds other files than frames; not replaced", dir);
+        if (!ild_is_frame_name(old[i]))
+            st = ild_fail(ILDIFF_ERR_EXISTS, "%s holds other files than frames; not replaced", dir);
     for (size_t i = 0; st == ILDIFF_OK && i < m; i++) {
         char *p = malloc(strlen(dir) + strlen(old[i]) + 2);
         if (!p) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
         else sprintf(p, "%s/%s", dir, old[i]), unlink(p);
         free(p);
     }
-    free_names(old, m);
+    ild_dir_names_free(old, m);
     if (st == ILDIFF_OK && rmdir(dir) != 0) st = ild_fail(ILDIFF_ERR_IO, "cannot replace %s: %s", dir, strerror(errno));
     return st;
 }
@@ -295,10 +263,10 @@ static ildiff_status write_named_frames(const ildiff_anim *anim, const char *in_
 {
     char **names;
     size_t n;
-    ildiff_status st = list_dir(in_dir, true, &names, &n);
+    ildiff_status st = ild_dir_list(in_dir, ILD_DIR_FRAMES, INT64_MAX, &names, &n);
     if (st != ILDIFF_OK) return st;
     if (n != (size_t)anim->frame_count) {
-        free_names(names, n);
+        ild_dir_names_free(names, n);
         return ild_fail(ILDIFF_ERR_IO, "the input folder changed while it was read");
     }
     size_t len = strlen(out);
@@ -337,9 +305,68 @@ static ildiff_status write_named_frames(const ildiff_anim *anim, const char *in_
         }
         rmdir(tmp);
     }
-    free_names(names, n);
+    ild_dir_names_free(names, n);
     free(dst);
     free(tmp);
+    return st;
+}
+
+/* ---- --preview ---- */
+
+#define PREVIEW_MAX_FRAMES 8
+
+/* Column j of `cols`: frames chosen evenly over the clip, the first and the last included. */
+static int32_t preview_frame(int j, int cols, int32_t frames)
+{
+    return cols < 2 ? 0 : (int32_t)(((int64_t)j * (frames - 1) + (cols - 1) / 2) / (cols - 1));
+}
+
+/* The last part of a path ("clips/a.gif" -> "a.gif", "frames/" -> "frames") into buf. */
+static const char *last_part(const char *path, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
+    const char *slash = strrchr(buf, '/');
+    return slash && slash[1] ? slash + 1 : buf;
+}
+
+/* Writes the preview PNG of in (the input) and out (its matted frames, same size and frame count) atomically. */
+static ildiff_status write_preview(const ildiff_anim *in, const ildiff_anim *out, const char *in_path,
+                                   const char *path, bool overwrite)
+{
+    static const char *const rows[3] = {"input", "over checkerboard", "over black"};
+    int cols = (int)ILD_MIN(out->frame_count, PREVIEW_MAX_FRAMES);
+    size_t px = (size_t)out->width * (size_t)out->height;
+    float *alpha = malloc((size_t)cols * px * sizeof *alpha);
+    if (!alpha) return ild_fail(ILDIFF_ERR_NOMEM, "out of memory for the preview");
+    char labels[PREVIEW_MAX_FRAMES][24], name[256], title[300];
+    const char *col_labels[PREVIEW_MAX_FRAMES];
+    ild_tile tiles[3 * PREVIEW_MAX_FRAMES];
+    for (int j = 0; j < cols; j++) {
+        int32_t f = preview_frame(j, cols, out->frame_count);
+        const uint8_t *rgba = ildiff_anim_frame(out, f);
+        float *a = alpha + (size_t)j * px;
+        for (size_t i = 0; i < px; i++) a[i] = rgba[i * 4 + 3] / 255.0f;
+        snprintf(labels[j], sizeof labels[j], "frame %d", (int)f);
+        col_labels[j] = labels[j];
+        tiles[j] = (ild_tile){in->width, in->height, ildiff_anim_frame(in, f), 4, NULL, ILD_BACKDROP_NONE};
+        tiles[cols + j] = (ild_tile){out->width, out->height, rgba, 4, a, ILD_BACKDROP_CHECKER};
+        tiles[2 * cols + j] = (ild_tile){out->width, out->height, rgba, 4, a, ILD_BACKDROP_BLACK};
+    }
+    snprintf(title, sizeof title, "ildiff matte: %s", last_part(in_path, name, sizeof name));
+    ild_strip_grid g = {.title = title, .rows = 3, .cols = cols, .col_labels = col_labels, .row_labels = rows,
+                        .tiles = tiles};
+    int32_t w, h;
+    ild_strip_size(g.rows, g.cols, &w, &h);
+    uint8_t *picture = NULL, *png = NULL;
+    size_t size = 0;
+    ildiff_status st = ild_strip_render(&g, &picture);
+    if (st == ILDIFF_OK) st = ild_png_encode_rgba(picture, w, h, &png, &size);
+    if (st == ILDIFF_OK) st = ildiff_write_file_atomic(path, png, size, overwrite);
+    free(png);
+    free(picture);
+    free(alpha);
     return st;
 }
 
@@ -363,6 +390,11 @@ static int matte_one(const matte_args *a)
     if (ildiff_same_file(a->in, a->out)) return cli_error(a->out, "is the input; choose another output name");
     struct stat sb;
     if (!a->wo.overwrite && lstat(a->out, &sb) == 0) return cli_error(a->out, "already exists (use -y to overwrite)");
+    if (a->preview && (ildiff_same_file(a->preview, a->in) || ildiff_same_file(a->preview, a->out)))
+        return cli_error(a->preview, "is the %s; choose another preview name",
+                         ildiff_same_file(a->preview, a->in) ? "input" : "output");
+    if (a->preview && !a->wo.overwrite && lstat(a->preview, &sb) == 0)
+        return cli_error(a->preview, "already exists (use -y to overwrite)");
     ildiff_matter *mt;
     int rc = new_matter(a, &mt);
     if (rc != CLI_OK) return rc;
@@ -377,6 +409,7 @@ static int matte_one(const matte_args *a)
     st = ildiff_matte_anim(mt, in, &out, on_progress, &prog);
     cli_progress_end(&prog);
     ildiff_matter_free(mt);
+    ildiff_fit_report fit = {0}; /* with --preset: what was written */
     if (st != ILDIFF_OK) rc = cli_status_error(a->in, st);
     else if (a->format == ILDIFF_FORMAT_FRAMES && is_dir(a->in))
         rc = (st = write_named_frames(out, a->in, a->out, a->wo.overwrite)) == ILDIFF_OK ? CLI_OK : cli_status_error(a->out, st);
@@ -385,13 +418,21 @@ static int matte_one(const matte_args *a)
     else {
         uint8_t *data = NULL;
         size_t size = 0;
-        if ((st = encode(a, out, &data, &size)) == ILDIFF_OK) st = ildiff_write_file_atomic(a->out, data, size, a->wo.overwrite);
+        if ((st = encode(a, out, &data, &size, &fit)) == ILDIFF_OK)
+            st = ildiff_write_file_atomic(a->out, data, size, a->wo.overwrite);
         free(data);
         if (st != ILDIFF_OK) rc = cli_status_error(a->out, st);
     }
-    if (rc == CLI_OK && !a->quiet)
+    if (rc == CLI_OK && !a->quiet && a->preset)
+        fprintf(stderr, "wrote %s: %s %dx%d, %d frames, %.1f s (preset %s)\n", a->out, ildiff_format_name(a->format),
+                fit.width, fit.height, fit.frame_count, fit.frame_count / fit.fps, a->preset->name);
+    else if (rc == CLI_OK && !a->quiet)
         fprintf(stderr, "wrote %s: %s %dx%d, %d frames, %.1f s\n", a->out, ildiff_format_name(a->format), out->width,
                 out->height, out->frame_count, (double)ildiff_anim_duration_ms(out) / 1000.0);
+    if (rc == CLI_OK && a->preview && (st = write_preview(in, out, a->in, a->preview, a->wo.overwrite)) != ILDIFF_OK)
+        rc = cli_status_error(a->preview, st);
+    else if (rc == CLI_OK && a->preview && !a->quiet)
+        fprintf(stderr, "wrote %s: preview of %d frames\n", a->preview, (int)ILD_MIN(out->frame_count, PREVIEW_MAX_FRAMES));
     ildiff_anim_free(in);
     ildiff_anim_free(out);
     return rc;
@@ -421,7 +462,7 @@ static ildiff_status batch_file(const batch *b, ildiff_matter *mt, int64_t i, ch
     if (st == ILDIFF_OK) st = ildiff_matte_anim(mt, in, &out, NULL, NULL);
     uint8_t *data = NULL;
     size_t size = 0;
-    if (st == ILDIFF_OK) st = encode(b->a, out, &data, &size);
+    if (st == ILDIFF_OK) st = encode(b->a, out, &data, &size, NULL);
     if (st == ILDIFF_OK) st = ildiff_write_file_atomic(b->outs[i], data, size, true);
     free(data);
     ildiff_anim_free(in);
@@ -503,7 +544,7 @@ static int matte_batch(const matte_args *a)
     pthread_mutex_init(&b.lock, NULL);
     size_t n = 0;
     int rank = ild_dist_rank(), size = ild_dist_size(), workers = a->mp.threads > 0 ? a->mp.threads : 1;
-    ildiff_status st = list_dir(a->in, false, &b.names, &n);
+    ildiff_status st = ild_dir_list(a->in, ILD_DIR_FILES, INT64_MAX, &b.names, &n);
     if (st == ILDIFF_OK) st = batch_outputs(&b, n);
     if (st == ILDIFF_OK && !(b.todo = malloc((n ? n : 1) * sizeof *b.todo))) st = ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
     int64_t skipped = 0;
@@ -550,7 +591,7 @@ static int matte_batch(const matte_args *a)
     if (b.outs)
         for (size_t i = 0; i < n; i++) free(b.outs[i]);
     free(b.outs);
-    free_names(b.names, n);
+    ild_dir_names_free(b.names, n);
     ildiff_matter_free(b.first);
     pthread_mutex_destroy(&b.lock);
     return rc;

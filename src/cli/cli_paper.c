@@ -23,7 +23,9 @@ static void usage(FILE *f)
     fprintf(f, "\nOptions:\n"
                "  --samples DIR       the sample set (`make paper`: corpus/tasd-t-eval, TASD-T exported)\n"
                "  --out DIR           the report folder (created; files in it are replaced)\n"
-               "  --methods LIST      comma-separated methods, reported in the order given\n"
+               "  --methods LIST      comma-separated methods, reported in the order given; LABEL=METHOD names\n"
+               "                      a row: layerdiffusion=model:FILE and ildiff-d0/3/5/8=model:FILE fill the\n"
+               "                      paper's Layer Diffusion and ILDiff rows, Table III and the two claims\n"
                "  --corpus DIR        a corpus built by `ildiff dataset build`, for Table I and Fig. 3\n"
                "  --strip-samples N   rows of the hard-sample strip (default 4, 1..8)\n"
                "  --strip-bw          show the hard samples over black and over white too\n"
@@ -89,7 +91,12 @@ int cli_paper(int argc, char **argv)
                     return cli_usage_error("paper", "--methods: at most %d methods", ILD_PAPER_MAX_METHODS);
                 const ild_method *m;
                 const char *arg;
-                if (ild_method_find(t, &m, &arg) != ILDIFF_OK) return cli_usage_error("paper", "%s", ildiff_last_error());
+                const char *eq = strchr(t, '='), *colon = strchr(t, ':'), *spec = t;
+                if (eq && (!colon || eq < colon)) { /* LABEL=SPEC */
+                    if (eq == t) return cli_usage_error("paper", "--methods: '%s' has an empty label before '='", t);
+                    spec = eq + 1;
+                }
+                if (ild_method_find(spec, &m, &arg) != ILDIFF_OK) return cli_usage_error("paper", "%s", ildiff_last_error());
                 methods[o.method_count++] = t;
             }
             if (o.method_count == 0) return cli_usage_error("paper", "--methods: no method named");

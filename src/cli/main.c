@@ -23,6 +23,7 @@ static const command commands[] = {
     {"eval", cli_eval, "score a matting method on a sample set: PSNR, SSIM, RVM metrics, hole, collapse", false},
     {"dataset", cli_dataset, "build a TASD-style sticker corpus, print its statistics, export a split", true},
     {"train", cli_train, "train a stage of the model: progress, checkpoints, exact resume, loss curves", true},
+    {"model", cli_model, "pack a training run's weights into a model file for matte; describe a model file", false},
     {"paper", cli_paper, "regenerate the paper's tables and figures on a sample set into a report folder", false},
 };
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };

@@ -72,10 +72,11 @@ ild_paper_options ild_paper_options_default(void)
 
 /* ---- methods ---- */
 
-static int find_method(const run *r, const char *spec)
+/* The method labelled `label` ("key", "ildiff-d5", "model:x.safetensors"), or -1. */
+static int find_method(const run *r, const char *label)
 {
     for (int m = 0; m < r->count; m++)
-        if (strcmp(r->spec[m], spec) == 0) return m;
+        if (strcmp(r->label[m], label) == 0) return m;
     return -1;
 }
 
@@ -89,25 +90,34 @@ static ildiff_status set_methods(run *r)
             r->spec[r->count++] = ild_methods[i].name;
         }
     if (o->method_count > ILD_PAPER_MAX_METHODS) return ild_fail(ILDIFF_ERR_ARG, "at most %d methods", ILD_PAPER_MAX_METHODS);
-    for (int i = 0; i < o->method_count; i++) {
-        if (find_method(r, o->methods[i]) >= 0) return ild_fail(ILDIFF_ERR_ARG, "method '%s' is given twice", o->methods[i]);
-        r->spec[r->count++] = o->methods[i];
-    }
+    for (int i = 0; i < o->method_count; i++) r->spec[r->count++] = o->methods[i];
     if (r->count == 0) return ild_fail(ILDIFF_ERR_ARG, "no method to run");
     for (int m = 0; m < r->count; m++) {
+        /* LABEL=SPEC names a row (ildiff-d5=model:FILE: the paper's ILDiff row) */
+        const char *eq = strchr(r->spec[m], '='), *colon = strchr(r->spec[m], ':');
+        bool labelled = eq && (!colon || eq < colon);
+        if (labelled && (eq == r->spec[m] || (size_t)(eq - r->spec[m]) >= sizeof r->label[m]))
+            return ild_fail(ILDIFF_ERR_ARG, "method '%s': the label before '=' must be 1..%zu characters", r->spec[m],
+                            sizeof r->label[m] - 1);
+        if (labelled) {
+            snprintf(r->label[m], sizeof r->label[m], "%.*s", (int)(eq - r->spec[m]), r->spec[m]);
+            r->spec[m] = eq + 1;
+        }
         const ild_method *meth;
         const char *arg;
         ildiff_status st = ild_method_find(r->spec[m], &meth, &arg);
         if (st != ILDIFF_OK) return st;
-        if (arg) {
+        if (!labelled && arg) {
             size_t len = strlen(arg);
             while (len > 1 && arg[len - 1] == '/') len--;
             size_t start = len;
             while (start > 0 && arg[start - 1] != '/') start--;
             snprintf(r->label[m], sizeof r->label[m], "%s:%.*s", meth->name, (int)(len - start), arg + start);
-        } else {
+        } else if (!labelled) {
             snprintf(r->label[m], sizeof r->label[m], "%s", meth->name);
         }
+        for (int k = 0; k < m; k++)
+            if (strcmp(r->label[k], r->label[m]) == 0) return ild_fail(ILDIFF_ERR_ARG, "method '%s' is given twice", r->label[m]);
         char safe[64];
         snprintf(safe, sizeof safe, "%s", r->label[m]);
         for (char *c = safe; *c; c++)
@@ -154,7 +164,7 @@ static void table2(const run *r, doc *d)
         else PUT(d, " n/a |");
         int twin = -1;
         for (size_t t = 0; t < sizeof twins / sizeof twins[0]; t++)
-            if (strcmp(r->spec[m], twins[t].method) == 0) twin = twins[t].column;
+            if (strcmp(r->label[m], twins[t].method) == 0) twin = twins[t].column;
         if (twin >= 0)
             PUT(d, " %.2f (%s) | %.3f |\n", paper_table2[twin].psnr, paper_table2[twin].name, paper_table2[twin].ssim);
         else PUT(d, " - | - |\n");
@@ -178,19 +188,14 @@ static void table2(const run *r, doc *d)
     PUT(d, "\n\n");
 }
 
-/* Why a model row is missing: a short reason, explained once under the table. */
-static const char *missing_reason(const char *name)
-{
-    const ild_method *m;
-    const char *arg;
-    if (ild_method_find(name, &m, &arg) == ILDIFF_OK) return "not run (left out of --methods)";
-    return "not available yet (no such method in this build)";
-}
+/* Why a model row is missing, explained once under the table. */
+static const char missing_reason[] = "not run (no weights given)";
 
 static const char missing_note[] =
-    "A row \"not available yet\" has no method in this build: the model methods (`layerdiffusion`, the decoder "
-    "without the layout adapter, and `ildiff-d0/3/5/8`) join the method table in src/eval/eval.c once their "
-    "weights are trained, and then appear here with no other change.";
+    "A row \"not run\" had no weights in this run. The model rows are labelled methods, "
+    "`layerdiffusion=model:FILE` (the decoder without the layout adapter) and `ildiff-dN=model:FILE` (temporal depth N); "
+    "`scripts/paper.sh` passes every one whose model file exists (the default model is shipped; the others come from "
+    "`scripts/train_default.sh`, models/README.md).";
 
 static void table3(const run *r, doc *d)
 {
@@ -210,7 +215,7 @@ static void table3(const run *r, doc *d)
                 PUT(d, " %s |", v);
             }
         } else {
-            PUT(d, " %s | | | | |", missing_reason(name));
+            PUT(d, " %s | | | | |", missing_reason);
         }
         PUT(d, " %.2f | %.3f |\n", paper_table3[i].psnr, paper_table3[i].ssim);
     }
@@ -252,7 +257,7 @@ static void claims(const run *r, doc *d)
     static const ild_metric hc[] = {ILD_METRIC_HOLE, ILD_METRIC_COLLAPSE};
     if (ld >= 0 && adapter >= 0) compare(r, d, adapter, ld, hc, 2);
     else PUT(d, " Not testable in this run: it needs the `layerdiffusion` row and an `ildiff-dN` row; %s.\n",
-             ld < 0 ? missing_reason("layerdiffusion") : missing_reason("ildiff-d5"));
+             missing_reason);
     PUT(d, "2. *The temporal layers lower dtSSD (flicker).*");
     int d0 = find_method(r, "ildiff-d0"), deeper = 0;
     for (int i = 1; i < DEPTHS && d0 >= 0; i++) {
@@ -266,7 +271,7 @@ static void claims(const run *r, doc *d)
         deeper++;
     }
     if (deeper == 0) PUT(d, " Not testable in this run: it needs `ildiff-d0` and a deeper `ildiff-dN` row; %s.\n",
-                         missing_reason(d0 < 0 ? "ildiff-d0" : "ildiff-d5"));
+                         missing_reason);
     PUT(d, "\nWhere our data disagrees with the paper, the verdict above says so; the numbers are this run's.\n\n");
 }
 
@@ -397,7 +402,7 @@ static char *report_json(const run *r)
         cJSON_AddStringToObject(o, "method", name);
         int m = find_method(r, name);
         cJSON_AddBoolToObject(o, "available", m >= 0);
-        if (m < 0) cJSON_AddStringToObject(o, "reason", missing_reason(name));
+        if (m < 0) cJSON_AddStringToObject(o, "reason", missing_reason);
         cJSON_AddItemToObject(o, "PSNR", json_number(m >= 0 ? overall(r, m, ILD_METRIC_PSNR) : NAN));
         cJSON_AddItemToObject(o, "SSIM", json_number(m >= 0 ? overall(r, m, ILD_METRIC_SSIM) : NAN));
         cJSON_AddItemToObject(o, "dtSSD", json_number(m >= 0 ? overall(r, m, ILD_METRIC_DTSSD) : NAN));

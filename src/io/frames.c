@@ -9,6 +9,9 @@
  * Write: 000000.png, 000001.png ... (RGBA) into a directory built under a temporary name next to the target and
  * renamed into place when complete. With overwrite, an existing directory is replaced only if it holds nothing but
  * such frame files (so a user's folder is never deleted); an existing non-directory is never replaced.
+ *
+ * List: ild_dir_list (io.h), the sorted listing behind the reader, also used by `ildiff matte` for frames folders
+ * and --batch.
  */
 #include "io.h"
 
@@ -20,23 +23,29 @@
 
 #define FRAME_MS 40
 
-static bool is_frame_name(const char *name)
+bool ild_is_frame_name(const char *name)
 {
     if (name[0] == '.') return false;
     const char *dot = strrchr(name, '.');
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
 }
 
+static bool keeps(int dir_fd, const char *name, ild_dir_filter filter)
+{
+    if (filter == ILD_DIR_FRAMES) return ild_is_frame_name(name);
+    struct stat sb;
+    return name[0] != '.' && fstatat(dir_fd, name, &sb, 0) == 0 && S_ISREG(sb.st_mode);
+}
+
 static int by_name(const void *a, const void *b) { return strverscmp(*(char *const *)a, *(char *const *)b); }
 
-static void free_names(char **names, size_t n)
+void ild_dir_names_free(char **names, size_t count)
 {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; names && i < count; i++) free(names[i]);
     free(names);
 }
 
-/* The sorted frame file names of `dir`. */
-static ildiff_status list_frames(const char *dir, const ildiff_limits *lim, char ***out, size_t *count)
+ildiff_status ild_dir_list(const char *dir, ild_dir_filter filter, int64_t max_names, char ***out, size_t *count)
 {
     *out = NULL;
     *count = 0;
@@ -47,9 +56,9 @@ static ildiff_status list_frames(const char *dir, const ildiff_limits *lim, char
     ildiff_status st = ILDIFF_OK;
     struct dirent *e;
     while (st == ILDIFF_OK && (e = readdir(d)) != NULL) {
-        if (!is_frame_name(e->d_name)) continue;
-        if ((int64_t)n >= lim->max_frames) {
-            st = ild_fail(ILDIFF_ERR_LIMIT, "directory has more than %d frames (raise with --max-frames)", lim->max_frames);
+        if (!keeps(dirfd(d), e->d_name, filter)) continue;
+        if ((int64_t)n >= max_names) {
+            st = ild_fail(ILDIFF_ERR_LIMIT, "directory has more than %lld entries", (long long)max_names);
             break;
         }
         if (n == cap) {
@@ -65,15 +74,24 @@ static ildiff_status list_frames(const char *dir, const ildiff_limits *lim, char
         else n++;
     }
     closedir(d);
-    if (st == ILDIFF_OK && n == 0) st = ild_fail(ILDIFF_ERR_FORMAT, "no PNG or JPEG frames in the directory");
     if (st != ILDIFF_OK) {
-        free_names(names, n);
+        ild_dir_names_free(names, n);
         return st;
     }
-    qsort(names, n, sizeof *names, by_name);
+    if (n) qsort(names, n, sizeof *names, by_name);
     *out = names;
     *count = n;
     return ILDIFF_OK;
+}
+
+/* The sorted frame file names of `dir`: at least one, at most lim->max_frames. */
+static ildiff_status list_frames(const char *dir, const ildiff_limits *lim, char ***out, size_t *count)
+{
+    ildiff_status st = ild_dir_list(dir, ILD_DIR_FRAMES, lim->max_frames, out, count);
+    if (st == ILDIFF_ERR_LIMIT)
+        return ild_fail(ILDIFF_ERR_LIMIT, "directory has more than %d frames (raise with --max-frames)", lim->max_frames);
+    if (st == ILDIFF_OK && *count == 0) return ild_fail(ILDIFF_ERR_FORMAT, "no PNG or JPEG frames in the directory");
+    return st;
 }
 
 /* Reads one frame file as a still image. */
@@ -130,7 +148,7 @@ ildiff_status ild_frames_read(const char *dir, const ildiff_limits *limits, ildi
         }
         ildiff_anim_free(f);
     }
-    free_names(names, n);
+    ild_dir_names_free(names, n);
     if (st != ILDIFF_OK) {
         ildiff_anim_free(a);
         return st;

@@ -26,6 +26,20 @@ ildiff_status ild_lottie_read(const uint8_t *data, size_t size, const ildiff_lim
 ildiff_status ild_svg_read(const uint8_t *data, size_t size, const ildiff_limits *limits, ildiff_anim **out);
 ildiff_status ild_frames_read(const char *dir, const ildiff_limits *limits, ildiff_anim **out);
 
+/* Directory listing shared by the frames reader and `ildiff matte` (frames folders, --batch). */
+typedef enum ild_dir_filter {
+    ILD_DIR_FRAMES, /* names ild_is_frame_name accepts (by name only) */
+    ILD_DIR_FILES,  /* regular files (symbolic links followed) whose name does not start with '.' */
+} ild_dir_filter;
+/* True for a frame file name: *.png, *.jpg or *.jpeg (case-insensitive), not starting with '.'. */
+bool ild_is_frame_name(const char *name);
+/* The names in `dir` that `filter` keeps, malloc'd, in natural order (strverscmp: frame2 before frame10); none is
+ * fine (*names NULL, *count 0). More than max_names (INT64_MAX: no limit) fails with ILDIFF_ERR_LIMIT as soon as
+ * the listing passes it. Also ILDIFF_ERR_IO (cannot open), ILDIFF_ERR_NOMEM; on failure nothing is left allocated.
+ * Free the list with ild_dir_names_free. */
+ildiff_status ild_dir_list(const char *dir, ild_dir_filter filter, int64_t max_names, char ***names, size_t *count);
+void ild_dir_names_free(char **names, size_t count);
+
 /* encoders */
 ildiff_status ild_gif_encode(const ildiff_anim *anim, const ildiff_write_options *opts, uint8_t **out, size_t *out_size);
 ildiff_status ild_webp_encode(const ildiff_anim *anim, const ildiff_write_options *opts, uint8_t **out, size_t *out_size);

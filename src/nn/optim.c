@@ -85,6 +85,12 @@ void nn_ema_update(float *ema, const float *p, size_t n, float decay)
     for (size_t i = 0; i < n; i++) ema[i] = keep * ema[i] + take * p[i];
 }
 
+float nn_ema_decay_at(float decay, int64_t t)
+{
+    double warm = (1.0 + (double)t) / (10.0 + (double)t);
+    return warm < decay ? (float)warm : decay;
+}
+
 void nn_ema_update_params(nn_params *p, float decay)
 {
     ILD_ASSERT(p->ema);

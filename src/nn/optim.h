@@ -51,6 +51,9 @@ float nn_lr_warmup_cosine(int64_t step, int64_t warmup, int64_t total, float lr_
 
 /* ema = decay * ema + (1 - decay) * p over n values. */
 void nn_ema_update(float *ema, const float *p, size_t n, float decay);
+/* The decay to use after step t (1-based): min(decay, (1 + t) / (10 + t)), so a short run's EMA does not
+ * remember its first, random weights (the usual EMA warmup). */
+float nn_ema_decay_at(float decay, int64_t t);
 /* The same over the table's EMA block (nn_params_alloc_ema first). */
 void nn_ema_update_params(nn_params *p, float decay);
 

@@ -150,12 +150,10 @@ void ild_s1_destroy(ild_task *task)
 
 static ildiff_status build(s1 *t, const ild_stage_opts *opts)
 {
-    static const vae_config tiny_vae = {.enc_widths = {4, 8, 8}, .dec_widths = {8, 8, 4, 4}, .blocks = 1, .latent = 4};
-    static const td_config tiny_td = {.levels = 4, .widths = {4, 8, 8, 16}, .layers = 1, .groups = 2,
-                                      .head_dim = 4, .attn_levels = 1, .latent_level = 3, .latent = 4};
     static const offset_config tiny_off = {.widths = {4, 4, 8, 8}, .latent = 4};
-    vae_config vc = opts->tiny ? tiny_vae : vae_config_default();
-    td_config tc = opts->tiny ? tiny_td : td_config_default();
+    const ildiff_model_config mc = ild_stage_model_config(opts->tiny); /* S3 builds the same VAE and D_T */
+    vae_config vc = mc.vae;
+    td_config tc = mc.decoder;
     offset_config oc = opts->tiny ? tiny_off : offset_config_default();
     int64_t H = t->H, align = (int64_t)1 << (tc.levels - 1);
     if (H % align != 0 || H < align || H > 2048)

@@ -33,8 +33,6 @@
 
 static const int32_t s2_offsets[S2_OFFSETS][2] = {{0, 1}, {1, 0}, {0, 4}, {4, 0}};
 static const teacher_config tiny_teacher = {.widths = {4, 8, 8, 16}, .res_per_stage = 1, .groups = 2, .heads = 6};
-static const student_config tiny_student = {.img_size = 16, .patch = 4, .dim = 16, .depth = 2, .heads = 2,
-                                            .mlp_ratio = 2, .out_dim = 8};
 
 typedef struct s2 {
     ild_task task;
@@ -214,7 +212,7 @@ static ildiff_status build(s2 *t, const ild_stage_opts *opts)
         if (!t->targets || !t->weights || !t->dlogits || !t->ids2) return ild_fail(ILDIFF_ERR_NOMEM, "out of memory");
         return ild_stage_data_open(&t->data, opts, 1, t->H, true);
     }
-    student_config sc = opts->tiny ? tiny_student : student_config_default();
+    student_config sc = ild_stage_model_config(opts->tiny).student; /* S3's student */
     sami_config mc = sami_config_default();
     mc.teacher_dim = tc.widths[TEACHER_STAGES - 1];
     if (opts->tiny) mc.heads = 2, mc.mlp_ratio = 2;

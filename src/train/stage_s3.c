@@ -125,13 +125,7 @@ void ild_s3_destroy(ild_task *task)
 
 static ildiff_status build(s3 *t, const ild_stage_opts *opts)
 {
-    static const ildiff_model_config tiny = {
-        .vae = {.enc_widths = {4, 8, 8}, .dec_widths = {8, 8, 4, 4}, .blocks = 1, .latent = 4},
-        .student = {.img_size = 16, .patch = 4, .dim = 16, .depth = 2, .heads = 2, .mlp_ratio = 2, .out_dim = 8},
-        .temporal = {.channels = 8, .depth = 3, .groups = 2, .latent = 4},
-        .decoder = {.levels = 4, .widths = {4, 8, 8, 16}, .layers = 1, .groups = 2, .head_dim = 4, .attn_levels = 1,
-                    .latent_level = 3, .latent = 4}};
-    ildiff_model_config mc = opts->tiny ? tiny : ildiff_model_config_default();
+    ildiff_model_config mc = ild_stage_model_config(opts->tiny);
     if (opts->depth >= 0) mc.temporal.depth = opts->depth;
     int64_t H = t->H, align = (int64_t)1 << (mc.decoder.levels - 1);
     if (H % align != 0 || H < align || H > 2048)

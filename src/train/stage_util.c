@@ -169,6 +169,17 @@ ildiff_status ild_stage_data_load(ild_stage_data *d, const char *json)
     return st;
 }
 
+ildiff_model_config ild_stage_model_config(bool tiny)
+{
+    static const ildiff_model_config tiny_config = {
+        .vae = {.enc_widths = {4, 8, 8}, .dec_widths = {8, 8, 4, 4}, .blocks = 1, .latent = 4},
+        .student = {.img_size = 16, .patch = 4, .dim = 16, .depth = 2, .heads = 2, .mlp_ratio = 2, .out_dim = 8},
+        .temporal = {.channels = 8, .depth = 3, .groups = 2, .latent = 4},
+        .decoder = {.levels = 4, .widths = {4, 8, 8, 16}, .layers = 1, .groups = 2, .head_dim = 4, .attn_levels = 1,
+                    .latent_level = 3, .latent = 4}};
+    return tiny ? tiny_config : ildiff_model_config_default();
+}
+
 ildiff_status ild_stage_load_init(nn_params *p, const ild_stage_opts *opts, const char *const *required)
 {
     bool *found = calloc((size_t)p->count + 1, 1);

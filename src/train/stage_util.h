@@ -8,6 +8,7 @@
 
 #include "train/loader.h"
 #include "train/stages.h"
+#include "models/ildiff_model.h"
 
 #define ILD_STAGE_MAX_BATCH 1024
 
@@ -54,6 +55,11 @@ ildiff_status ild_stage_data_val(ild_stage_data *d, int64_t b, int64_t *valid);
 /* The cursor as malloc'd JSON {"cursor":C} (NULL on NOMEM), and its restore (ILDIFF_ERR_FORMAT if malformed). */
 char *ild_stage_data_save(const ild_stage_data *d);
 ildiff_status ild_stage_data_load(ild_stage_data *d, const char *json);
+
+/* The matting model's sizes for the model stages: the default configuration, or with tiny the tests' tiny sizes
+ * (tests/models_tiny.h). S1 takes its VAE and D_T from it and S3 all of it, so their runs chain; `ildiff model
+ * pack` rebuilds a run's model from it by the run's "tiny" setting. */
+ildiff_model_config ild_stage_model_config(bool tiny);
 
 /* Copies into p the tensors of the --init files that p has (a name in several files: the last wins), then
  * checks that every tensor of p whose name starts with one of `required` (NULL-terminated) was found. Fails with

@@ -275,7 +275,7 @@ static ildiff_status step_once(run *r, int64_t s, ild_terms *loss, double *lr, d
     a.lr = nn_lr_warmup_cosine(s, c->warmup, c->steps, c->lr, c->lr_min);
     *lr = a.lr;
     nn_adamw_step_params(r->p, &a, s + 1);
-    if (r->p->ema) nn_ema_update_params(r->p, c->ema_decay);
+    if (r->p->ema) nn_ema_update_params(r->p, nn_ema_decay_at(c->ema_decay, s + 1));
     return ILDIFF_OK;
 }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_dataset.sh: `ildiff dataset build|stats|export` end to end on the bundled mini icon set (no network):
 # a build, the same build again (byte-identical), a resume after a lost shard, Table I and the charts, a contact
-# sheet, an export of the test split in the evaluation exchange form, and usage errors.
+# sheet, an export of the test split in the evaluation exchange form (also with -q: silent), and usage errors.
 . "$(dirname "$0")/lib.sh"
 T=$ILDIFF_TEST_TMP/dataset
 SRC=$ILDIFF_TESTDATA/mini_icons.json
@@ -42,6 +42,27 @@ first=$(ls "$T/ex" | head -1)
 [ "$n" = 3 ] && [ -f "$T/ex/$first/input/000.png" ] && [ -f "$T/ex/$first/gt_alpha/000.png" ] &&
     [ -f "$T/ex/$first/bg.png" ] && grep -q '"background"' "$T/ex/$first/meta.json" &&
     case_ok export_layout || case_fail export_layout "$n samples; $(ls "$T/ex/$first")"
+grep -q 'ex: 3 samples exported' "$ILDIFF_TEST_TMP/out.txt" && case_ok export_summary ||
+    case_fail export_summary "$(cat "$ILDIFF_TEST_TMP/out.txt")"
+# the outline-on-white tag: exactly the samples with a white outline over a background of at least 240 per channel
+check export_outline_tag /usr/bin/python3 -c "
+import json, os, sys
+root = '$T/ex'
+for s in os.listdir(root):
+    m = json.load(open(os.path.join(root, s, 'meta.json')))
+    c = m['background']['color']
+    white = all(int(c[i:i + 2], 16) >= 240 for i in (1, 3, 5))
+    assert ('outline-on-white' in m['tags']) == (m['outline'] and white), (s, m['tags'], m['outline'], c)
+"
+# -q / --quiet: the same export, nothing printed.
+expect_exit export_quiet 0 "$ILDIFF" dataset export -q --corpus "$T/test" --out "$T/ex-q"
+[ ! -s "$ILDIFF_TEST_TMP/stdout.txt" ] && [ ! -s "$ILDIFF_TEST_TMP/err.txt" ] && [ "$(ls "$T/ex-q" | wc -l)" = 3 ] &&
+    case_ok export_quiet_silent || case_fail export_quiet_silent "$(cat "$ILDIFF_TEST_TMP/stdout.txt" "$ILDIFF_TEST_TMP/err.txt")"
+expect_exit export_quiet_long 0 "$ILDIFF" dataset export --corpus "$T/test" --out "$T/ex-q2" --quiet
+[ ! -s "$ILDIFF_TEST_TMP/err.txt" ] && case_ok export_quiet_long_silent || case_fail export_quiet_long_silent "$(cat "$ILDIFF_TEST_TMP/err.txt")"
+expect_exit export_quiet_error 1 "$ILDIFF" dataset export -q --corpus "$T/nonexistent" --out "$T/ex-q3"
+grep -q '^ildiff: ' "$ILDIFF_TEST_TMP/err.txt" && case_ok export_quiet_still_errors ||
+    case_fail export_quiet_still_errors "no error line"
 check export_train_is_empty "$ILDIFF" dataset export --corpus "$T/test" --split train --out "$T/ex-train"
 [ -z "$(ls "$T/ex-train")" ] && case_ok export_split_filter || case_fail export_split_filter "train export not empty"
 

@@ -2,9 +2,9 @@
 # test_matte.sh: `ildiff matte` end to end with a tiny randomly initialised model written by test_matte
 # (--write-model): plumbing only, the weights are untrained, so matting quality is judged by `ildiff eval
 # --method model:FILE`, not here. Cases: the missing default model's message and exit 1, every output format
-# (size, frames, timing kept), a frames folder named like the input's, --preset, TTA, usage errors, and --batch
-# over a folder with a corrupt file (summary lists it, the others are done, nothing half-written), resume that
-# skips finished outputs, --threads 2; and `ildiff eval --method model:FILE`.
+# (size, frames, timing kept), a frames folder named like the input's, --preset, TTA, --preview (size, errors),
+# usage errors, and --batch over a folder with a corrupt file (summary lists it, the others are done, nothing
+# half-written), resume that skips finished outputs, --threads 2; and `ildiff eval --method model:FILE`.
 . "$(dirname "$0")/lib.sh"
 T=$ILDIFF_TEST_TMP/matte
 rm -rf "$T"
@@ -74,6 +74,37 @@ ls "$T" | grep -q 'tmp' && case_fail no_temp_left "$(ls "$T")" || case_ok no_tem
 # A preset; a background hint and windows smaller than the clip.
 expect_exit preset_whatsapp 0 "$BIN" matte -q "$T/in.gif" -o "$T/wa.webp" --model "$M" --preset whatsapp
 "$BIN" info "$T/wa.webp" 2>&1 | grep -q '512x512' && case_ok preset_size || case_fail preset_size "$("$BIN" info "$T/wa.webp" 2>&1)"
+# --preview: one PNG, the input and the result over a checkerboard and over black (3 rows) for up to 8 frames
+# chosen over the clip (columns), as big as ild_strip_size says: 8 + cols x 152 by 28 + 22 + 3 x 166.
+preview_size() { echo "$((8 + $1 * 152))x$((50 + 3 * 166))"; }
+expect_exit preview 0 "$BIN" matte -q "$T/in.gif" -o "$T/pv.webp" --model "$M" --preview "$T/pv.png"
+info=$("$BIN" info "$T/pv.png" 2>&1)
+echo "$info" | grep -q "size *$(preview_size 3)\$" && echo "$info" | grep -q 'frames *1$' && case_ok preview_3_columns ||
+    case_fail preview_3_columns "$info"
+mkdir -p "$T/ten"
+for i in 0 1 2 3 4 5 6 7 8 9; do cp "$T/frames/shot1.png" "$T/ten/f$i.png"; done
+expect_exit preview_frames_folder 0 "$BIN" matte "$T/ten/" -o "$T/ten.gif" --model "$M" --preview "$T/ten.png"
+grep -q "wrote $T/ten.png: preview of 8 frames" "$ILDIFF_TEST_TMP/err.txt" && case_ok preview_message ||
+    case_fail preview_message "$(cat "$ILDIFF_TEST_TMP/err.txt")"
+"$BIN" info "$T/ten.png" 2>&1 | grep -q "size *$(preview_size 8)\$" && case_ok preview_8_columns ||
+    case_fail preview_8_columns "$("$BIN" info "$T/ten.png" 2>&1)"
+# Its errors: an existing preview needs -y; never the input or OUTPUT (usage error when the names are equal);
+# a .png name; one input only; no preview when matting fails.
+expect_exit preview_exists 1 "$BIN" matte -q "$T/in.gif" -o "$T/pv2.webp" --model "$M" --preview "$T/pv.png"
+[ ! -e "$T/pv2.webp" ] && case_ok preview_exists_nothing_written || case_fail preview_exists_nothing_written "pv2.webp written"
+expect_exit preview_overwrite 0 "$BIN" matte -q -y "$T/in.gif" -o "$T/pv.webp" --model "$M" --preview "$T/pv.png"
+expect_exit preview_is_output 2 "$BIN" matte "$T/in.gif" -o "$T/pv.png" --model "$M" --preview "$T/pv.png"
+expect_exit preview_is_input 2 "$BIN" matte "$T/out.png" -o "$T/x.webp" --model "$M" --preview "$T/out.png"
+expect_exit preview_same_file_as_input 1 "$BIN" matte -y "$T/out.png" -o "$T/x.webp" --model "$M" --preview "$T/./out.png"
+grep -q "out.png: is the input" "$ILDIFF_TEST_TMP/err.txt" && case_ok preview_input_message ||
+    case_fail preview_input_message "$(cat "$ILDIFF_TEST_TMP/err.txt")"
+expect_exit preview_same_file_as_output 1 "$BIN" matte -y "$T/in.gif" -o "$T/out.png" --model "$M" --preview "$T/./out.png"
+expect_exit preview_not_png 2 "$BIN" matte "$T/in.gif" -o "$T/x.webp" --model "$M" --preview "$T/x.gif"
+expect_exit preview_batch 2 "$BIN" matte --batch "$T/frames" -o "$T/pvb" --model "$M" --preview "$T/x.png"
+expect_exit preview_bad_model 1 "$BIN" matte "$T/in.gif" -o "$T/x.webp" --model "$T/in.gif" --preview "$T/x.png"
+[ ! -e "$T/x.png" ] && [ ! -e "$T/x.webp" ] && [ ! -e "$T/pvb" ] && case_ok preview_errors_write_nothing ||
+    case_fail preview_errors_write_nothing "$(ls "$T")"
+
 # (TTA itself is tested in test_matte.c; 8 model runs per window are slow in the sanitizer build.)
 expect_exit windows_bg 0 "$BIN" matte -q "$T/in.gif" -o "$T/win.webp" --model "$M" --window 2 --overlap 1 \
     --bg '#C8EBD2' --threads 1

@@ -48,7 +48,7 @@ grep -q "^$R/README.md\$" "$ILDIFF_TEST_TMP/stdout.txt" && case_ok prints_report
     case_fail prints_report_path "$(cat "$ILDIFF_TEST_TMP/stdout.txt")"
 check table2 grep -q '^## Table II' "$R/README.md"
 check table3 grep -q '^## Table III' "$R/README.md"
-check table3_rows_explained grep -q '^| 5 | ildiff-d5 | not available yet' "$R/README.md"
+check table3_rows_explained grep -q '^| 5 | ildiff-d5 | not run (no weights given)' "$R/README.md"
 check paper_numbers_labelled grep -q "^### The paper's Table II, as published (not our numbers)" "$R/README.md"
 check hard_sample_semi_open grep -q '^| ring | [0-9]* | semi-open |$' "$R/README.md"
 check no_corpus_note grep -q 'Not generated: run with `--corpus DIR`' "$R/README.md"
@@ -94,6 +94,16 @@ for s in ring shift teal; do mkdir -p "$T/pred/$s" && cp "$T/set/$s/gt_alpha/"*.
 expect_exit paper_dir 0 "$ILDIFF" paper --samples "$T/set" --out "$T/withdir" --methods "key,dir:$T/pred/" -q
 check dir_row grep -q '^| dir:pred | 60.0000 | 1.0000 | 0.0000 |' "$T/withdir/README.md"
 check dir_report test -s "$T/withdir/eval/dir_pred/report.md"
+
+# Labelled rows (LABEL=SPEC) fill the paper's named rows: Table II's twins, Table III and the claims.
+expect_exit paper_labelled 0 "$ILDIFF" paper --samples "$T/set" --out "$T/labelled" -q \
+    --methods "layerdiffusion=key,ildiff-d5=dir:$T/pred/,ildiff-d0=flood"
+check labelled_table3 grep -q '^| 5 | ildiff-d5 | 60.0000 | 1.0000 |' "$T/labelled/README.md"
+check labelled_table2 grep -q '^| layerdiffusion |' "$T/labelled/README.md"
+check labelled_claim1 grep -q 'hole [0-9.]* (ildiff-d5) vs [0-9.]* (layerdiffusion)' "$T/labelled/README.md"
+check labelled_folder test -s "$T/labelled/eval/ildiff-d5/report.md"
+expect_exit label_twice 1 "$ILDIFF" paper --samples "$T/set" --out "$T/x" --methods "a=key,a=flood" -q
+expect_exit label_empty 2 "$ILDIFF" paper --samples "$T/set" --out "$T/x" --methods "=key" -q
 
 # The corpus part: Table I and the Fig. 3 charts from a tiny corpus of the bundled icons.
 "$ILDIFF" dataset build --sources "$ILDIFF_TESTDATA/mini_icons.json" --size 32 --count 3 --seed 5 --quiet --out "$T/corpus" \

@@ -21,6 +21,38 @@ check s2b tr --stage S2b --out "$T/s2b" --init "$T/s2a/model.safetensors"
 check s3 tr --stage S3 --size 16 --frames 2 --depth 0 --out "$T/s3" --init "$T/s1/model.safetensors" \
     --init "$T/s2b/model.safetensors"
 [ -s "$T/s3/model.safetensors" ] && case_ok s3_model || case_fail s3_model "$(ls "$T/s3")"
+
+# `ildiff model pack`: the runs become model files `ildiff matte` reads (S3's own depth; S1 + S2b without adapter)
+M=$T/models
+mkdir -p "$M"
+cp examples/bounce_white.gif "$T/clip.gif"
+expect_exit pack_s3 0 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$M/d0.safetensors"
+grep -q 'temporal depth 0$' "$ILDIFF_TEST_TMP/stdout.txt" && case_ok pack_s3_depth ||
+    case_fail pack_s3_depth "$(cat "$ILDIFF_TEST_TMP/stdout.txt")"
+expect_exit pack_info 0 "$ILDIFF" model info "$M/d0.safetensors"
+grep -q '"depth":0' "$ILDIFF_TEST_TMP/stdout.txt" && case_ok pack_info_config || case_fail pack_info_config "$(cat "$ILDIFF_TEST_TMP/stdout.txt")"
+expect_exit pack_no_adapter 0 "$ILDIFF" model pack --no-adapter --from "$T/s1/model.safetensors" \
+    --from "$T/s2b/model.safetensors" -o "$M/ld.safetensors" --dtype f32
+expect_exit matte_packed 0 "$ILDIFF" matte "$T/clip.gif" -o "$T/clip.webp" --model "$M/d0.safetensors" -q
+expect_exit matte_packed_ld 0 "$ILDIFF" matte "$T/clip.gif" -o "$T/clip-ld.webp" --model "$M/ld.safetensors" -q
+expect_exit pack_needs_student 1 "$ILDIFF" model pack --from "$T/s1/model.safetensors" --depth 5 -o "$M/x.safetensors"
+grep -q 'no --from file has student' "$ILDIFF_TEST_TMP/err.txt" && case_ok pack_needs_student_message ||
+    case_fail pack_needs_student_message "$(cat "$ILDIFF_TEST_TMP/err.txt")"
+expect_exit pack_needs_depth 1 "$ILDIFF" model pack --from "$T/s1/model.safetensors" -o "$M/x.safetensors"
+expect_exit pack_no_overwrite 1 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$M/d0.safetensors"
+expect_exit pack_overwrite 0 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$M/d0.safetensors" -y
+expect_exit pack_onto_input 1 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$T/s3/model.safetensors" -y
+expect_exit pack_bad_depth 2 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$M/y.safetensors" --depth 4
+expect_exit pack_bad_dtype 2 "$ILDIFF" model pack --from "$T/s3/model.safetensors" -o "$M/y.safetensors" --dtype f8
+expect_exit pack_no_from 2 "$ILDIFF" model pack -o "$M/y.safetensors"
+expect_exit pack_missing_file 1 "$ILDIFF" model pack --from "$T/nowhere.safetensors" -o "$M/y.safetensors"
+expect_exit pack_not_safetensors 1 "$ILDIFF" model pack --from "$T/clip.gif" -o "$M/y.safetensors"
+expect_exit info_not_model 1 "$ILDIFF" model info "$T/s3/model.safetensors"
+expect_exit model_no_sub 2 "$ILDIFF" model
+expect_exit model_bad_sub 2 "$ILDIFF" model frobnicate
+expect_exit model_help 0 "$ILDIFF" model --help
+[ ! -e "$M/y.safetensors" ] && case_ok pack_errors_write_nothing || case_fail pack_errors_write_nothing "$(ls "$M")"
+
 expect_exit s1_needs_init 1 tr --stage S1 --size 16 --out "$T/x"
 grep -q -- '--init' "$ILDIFF_TEST_TMP/err.txt" && case_ok s1_needs_init_message ||
     case_fail s1_needs_init_message "$(cat "$ILDIFF_TEST_TMP/err.txt")"
