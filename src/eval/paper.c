@@ -359,14 +359,16 @@ static void readme(const run *r, doc *d)
     per_tag(r, d);
     corpus_md(r, d);
     PUT(d, "## Regenerating\n\n"
-           "`make paper` runs this on the default test set, corpus/tasd-t-eval: TASD-T, 200 samples of test-split "
-           "icons covering the trigger words, as scripts/build_corpus.sh makes it (and `make paper` when it is "
-           "missing):\n\n"
-           "    ildiff dataset build --split test --cover --count 200 --seed 2024 --size 512 --out corpus/tasd-t\n"
+           "`make paper` (scripts/paper.sh) runs this on the default test set, corpus/tasd-t-eval: TASD-T, 200 "
+           "samples of test-split icons covering the trigger words, as scripts/build_corpus.sh makes it (and "
+           "scripts/paper.sh when it is missing):\n\n"
+           "    ildiff dataset build --split test --cover --count 200 --seed 2024 --size 256 --out corpus/tasd-t\n"
            "    ildiff dataset export --corpus corpus/tasd-t --split test --out corpus/tasd-t-eval\n"
-           "    ildiff paper --samples corpus/tasd-t-eval --corpus corpus/tasd-t --out report --threads 2\n\n"
-           "Any folder in the exchange form works as --samples (`ildiff eval --help`). Retraining the model variants "
-           "of Table III is a separate command (models/README.md).\n");
+           "    ildiff paper --samples corpus/tasd-t-eval --corpus corpus/tasd-t --out report --threads 2 "
+           "--methods key,flood,layerdiffusion=model:FILE,ildiff-d5=model:FILE,...\n\n"
+           "Any folder in the exchange form works as --samples (`ildiff eval --help`). The shipped model is the "
+           "`ildiff-d5` row; the Layer Diffusion row and the other depths of Table III come from "
+           "scripts/train_default.sh (models/README.md).\n");
 }
 
 /* ---- report.json ---- */
