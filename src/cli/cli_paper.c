@@ -91,11 +91,10 @@ int cli_paper(int argc, char **argv)
                     return cli_usage_error("paper", "--methods: at most %d methods", ILD_PAPER_MAX_METHODS);
                 const ild_method *m;
                 const char *arg;
-                const char *eq = strchr(t, '='), *colon = strchr(t, ':'), *spec = t;
-                if (eq && (!colon || eq < colon)) { /* LABEL=SPEC */
-                    if (eq == t) return cli_usage_error("paper", "--methods: '%s' has an empty label before '='", t);
-                    spec = eq + 1;
-                }
+                size_t label_len;
+                const char *spec = ild_method_unlabel(t, &label_len); /* LABEL=SPEC */
+                if (spec != t && label_len == 0)
+                    return cli_usage_error("paper", "--methods: '%s' has an empty label before '='", t);
                 if (ild_method_find(spec, &m, &arg) != ILDIFF_OK) return cli_usage_error("paper", "%s", ildiff_last_error());
                 methods[o.method_count++] = t;
             }

@@ -97,6 +97,14 @@ ildiff_status ild_method_find(const char *spec, const ild_method **method, const
     return ild_fail(ILDIFF_ERR_ARG, "unknown method '%s' (key, flood, dir:PATH, model:FILE)", spec);
 }
 
+const char *ild_method_unlabel(const char *spec, size_t *label_len)
+{
+    const char *eq = strchr(spec, '='), *colon = strchr(spec, ':');
+    bool labelled = eq && (!colon || eq < colon);
+    *label_len = labelled ? (size_t)(eq - spec) : 0;
+    return labelled ? eq + 1 : spec;
+}
+
 ild_eval_options ild_eval_options_default(void)
 {
     return (ild_eval_options){.baseline = ild_baseline_params_default(), .limits = ildiff_limits_default(), .threads = 1};

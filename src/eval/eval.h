@@ -40,6 +40,10 @@ extern const int ild_method_count;
 /* The method named by `spec` ("key", "dir:PATH"); *arg points into spec after the colon (NULL if none).
  * Fails with ILDIFF_ERR_ARG for an unknown name or a missing / unexpected argument. */
 ildiff_status ild_method_find(const char *spec, const ild_method **method, const char **arg);
+/* A spec may name its report row: "LABEL=SPEC", the '=' before any ':' ("ildiff-d5=model:m.safetensors"; "dir:a=b"
+ * has no label). Returns the spec after the label and sets *label_len, the label's length; an unlabelled spec
+ * is returned as is with *label_len 0 ("=key" returns "key" with *label_len 0: an empty label). */
+const char *ild_method_unlabel(const char *spec, size_t *label_len);
 
 typedef struct ild_eval_options {
     const char *samples_dir;

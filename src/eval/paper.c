@@ -94,15 +94,14 @@ static ildiff_status set_methods(run *r)
     if (r->count == 0) return ild_fail(ILDIFF_ERR_ARG, "no method to run");
     for (int m = 0; m < r->count; m++) {
         /* LABEL=SPEC names a row (ildiff-d5=model:FILE: the paper's ILDiff row) */
-        const char *eq = strchr(r->spec[m], '='), *colon = strchr(r->spec[m], ':');
-        bool labelled = eq && (!colon || eq < colon);
-        if (labelled && (eq == r->spec[m] || (size_t)(eq - r->spec[m]) >= sizeof r->label[m]))
+        size_t label_len;
+        const char *spec = ild_method_unlabel(r->spec[m], &label_len);
+        bool labelled = spec != r->spec[m];
+        if (labelled && (label_len == 0 || label_len >= sizeof r->label[m]))
             return ild_fail(ILDIFF_ERR_ARG, "method '%s': the label before '=' must be 1..%zu characters", r->spec[m],
                             sizeof r->label[m] - 1);
-        if (labelled) {
-            snprintf(r->label[m], sizeof r->label[m], "%.*s", (int)(eq - r->spec[m]), r->spec[m]);
-            r->spec[m] = eq + 1;
-        }
+        if (labelled) snprintf(r->label[m], sizeof r->label[m], "%.*s", (int)label_len, r->spec[m]);
+        r->spec[m] = spec;
         const ild_method *meth;
         const char *arg;
         ildiff_status st = ild_method_find(r->spec[m], &meth, &arg);
